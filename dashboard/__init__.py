@@ -1,0 +1,1 @@
+"""The reviewers' dashboard and the REST API: thin ways into ``monitor``."""

@@ -1,0 +1,1 @@
+"""Vigie's domain: settings, models and the operations on them."""

