@@ -1,5 +1,9 @@
 from django.urls import path
 
+from dashboard import api
+
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("posts", api.posts_create, name="posts"),
+]

@@ -42,7 +42,9 @@ app.autodiscover_tasks(["workers"], related_name="tasks")
 @worker_process_init.connect
 def _warm_up(**_: object) -> None:
     """Load the embedding model once per worker process, before the first task."""
-    if os.environ.get("MONITOR_WORKER_WARMUP", "true").lower() in {"0", "false", "no", "off"}:
+    from monitor.env import env_bool
+
+    if not env_bool("MONITOR_WORKER_WARMUP", True):
         return
     import django
 

@@ -1,0 +1,43 @@
+"""Dashboard forms. They check input shape; the policy is asked of ``monitor.review``."""
+from __future__ import annotations
+
+from django import forms
+
+from monitor.models import ReviewDecision
+from monitor.review import NOTE_MAX_CHARS, REASON_CODES, reason_code_fits
+
+
+def reason_code_choices() -> list:
+    """Reason codes grouped for a <select>: violations, then non-violations."""
+    violation = [(code, r["label"]) for code, r in REASON_CODES.items() if r["violation"]]
+    other = [(code, r["label"]) for code, r in REASON_CODES.items() if not r["violation"]]
+    return [("", "— choose a reason —"), ("Violation", violation), ("Not a violation", other)]
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=ReviewDecision.Action.choices, widget=forms.RadioSelect)
+    reason_code = forms.ChoiceField(choices=reason_code_choices)
+    note = forms.CharField(
+        max_length=NOTE_MAX_CHARS,
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_CHARS}),
+    )
+    # Keeps a reviewer working one community's queue in that queue after deciding.
+    community = forms.SlugField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # vigie.js greys out the reasons that do not fit the chosen action.
+        violations = " ".join(code for code, r in REASON_CODES.items() if r["violation"])
+        self.fields["reason_code"].widget.attrs["data-violation-codes"] = violations
+
+    def clean(self):
+        data = super().clean()
+        action, reason_code = data.get("action"), data.get("reason_code")
+        if action and reason_code and not reason_code_fits(action=action, reason_code=reason_code):
+            self.add_error(
+                "reason_code",
+                "Confirming needs a violation reason; dismissing needs a 'not a violation' reason.",
+            )
+        return data

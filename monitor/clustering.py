@@ -1,0 +1,89 @@
+"""Near-duplicate clusters: one review decision can cover every copy of a post.
+
+A post joins the cluster of its most similar already-clustered post when the
+cosine similarity reaches ``MONITOR_CLUSTER_THRESHOLD``; otherwise it starts a
+new cluster. Assignment runs inside the index writer (one at a time), so the
+order is well defined and a post is never assigned twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest, Least
+
+from monitor.index import VectorIndex
+from monitor.models import Cluster, Post
+
+NEIGHBOURS = 16
+
+
+@dataclass(frozen=True)
+class Assignment:
+    post_id: int
+    cluster_id: int
+    similarity: float | None  # None when the post started its cluster
+
+
+def clusters_assign(
+    *, post_ids: list[int], vectors: np.ndarray, index: VectorIndex, threshold: float | None = None
+) -> list[Assignment]:
+    """Assign each not-yet-clustered post to a cluster; return what was assigned.
+
+    ``index`` must not contain the batch's vectors yet. Steps:
+    1. Search the index for each post's nearest neighbours, and compare the
+       posts of the batch with each other.
+    2. In post-id order, take the most similar clustered candidate (index
+       neighbour or earlier post of the batch) above the threshold.
+    3. Record the assignment with a conditional update, so a retried batch
+       cannot count a post twice.
+    """
+    threshold = settings.MONITOR_CLUSTER_THRESHOLD if threshold is None else threshold
+    order = sorted(range(len(post_ids)), key=lambda i: post_ids[i])
+    post_ids = [int(post_ids[i]) for i in order]
+    vectors = vectors[order]
+
+    posts = {p.pk: p for p in Post.objects.filter(pk__in=post_ids).only("id", "cluster_id", "created_at", "ingested_at")}
+    neighbours = index.search(vectors=vectors, k=NEIGHBOURS)
+    neighbour_ids = {n.post_id for row in neighbours for n in row if n.score >= threshold}
+    cluster_of = dict(Post.objects.filter(pk__in=neighbour_ids, cluster__isnull=False).values_list("id", "cluster_id"))
+    batch_sims = vectors @ vectors.T if len(vectors) else np.zeros((0, 0))
+
+    assignments: list[Assignment] = []
+    for i, post_id in enumerate(post_ids):
+        post = posts.get(post_id)
+        if post is None:
+            continue  # deleted meanwhile
+        if post.cluster_id is not None:
+            cluster_of[post_id] = post.cluster_id
+            continue
+        candidates = [
+            (n.score, cluster_of[n.post_id])
+            for n in neighbours[i]
+            if n.score >= threshold and n.post_id in cluster_of and n.post_id != post_id
+        ]
+        candidates += [
+            (float(batch_sims[i, j]), cluster_of[post_ids[j]])
+            for j in range(i)
+            if batch_sims[i, j] >= threshold and post_ids[j] in cluster_of
+        ]
+        best = max(candidates, key=lambda c: c[0], default=None)
+        seen = post.created_at or post.ingested_at
+        with transaction.atomic():
+            if best is None:
+                cluster = Cluster.objects.create(representative_id=post_id, size=0, first_seen=seen, last_seen=seen)
+                cluster_id, similarity = cluster.pk, None
+            else:
+                similarity, cluster_id = best
+            if Post.objects.filter(pk=post_id, cluster__isnull=True).update(cluster_id=cluster_id):
+                Cluster.objects.filter(pk=cluster_id).update(
+                    size=F("size") + 1,
+                    first_seen=Least(F("first_seen"), seen) if seen else F("first_seen"),
+                    last_seen=Greatest(F("last_seen"), seen) if seen else F("last_seen"),
+                )
+        cluster_of[post_id] = cluster_id
+        assignments.append(Assignment(post_id=post_id, cluster_id=cluster_id, similarity=similarity))
+    return assignments

@@ -1,0 +1,68 @@
+"""python manage.py demo — the embedded demo: data, pipeline, users, then the dashboard.
+
+1. Prepare the database (migrations, communities, roles).
+2. Import ``seeds/demo_posts.jsonl`` (idempotent: a second run adds nothing).
+3. Run the pipeline on every pending post in this process.
+4. Create the demo reviewer and lead.
+5. Serve the dashboard on 127.0.0.1:8000 (unless --no-serve).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from monitor.models import Flag, Post
+
+DEMO_USERS = (("reviewer", "reviewer"), ("lead", "lead"))
+DEMO_PASSWORD = "vigie-demo-2026"
+
+
+class Command(BaseCommand):
+    help = "Set up the embedded demo (SQLite, in-process pipeline) and serve the dashboard."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="prepare everything, do not start the server")
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port to serve on")
+        parser.add_argument("--posts", default=None, help="a JSONL file in Vigie's schema (default: the seeds)")
+
+    def handle(self, *args, no_serve: bool, addr: str, posts: str | None, **options):
+        from monitor.importers import iter_import_items
+        from monitor.ingest import posts_ingest
+        from monitor.pipeline import posts_process
+        from monitor.roles import user_create
+
+        call_command("setup", stdout=self.stdout)
+        path = posts or str(settings.MONITOR_SEEDS_DIR / "demo_posts.jsonl")
+        records, rejected = [], 0
+        for item in iter_import_items(Path(path), fmt="jsonl"):
+            if item.record is not None:
+                records.append(item.record)
+            elif item.error is not None:
+                rejected += 1
+                self.stderr.write(f"{path}:{item.position}: {item.error}")
+        result = posts_ingest(records, source="demo", on_new=lambda ids: None)
+        self.stdout.write(f"demo posts: new {result.new}, already there {result.duplicates}, rejected {rejected}")
+
+        pending = list(Post.objects.filter(status=Post.Status.PENDING).order_by("id").values_list("id", flat=True))
+        started = time.perf_counter()
+        size = settings.MONITOR_PIPELINE_BATCH_SIZE
+        for start in range(0, len(pending), size):
+            posts_process(post_ids=pending[start : start + size])
+            self.stdout.write(f"  processed {min(start + size, len(pending))}/{len(pending)}")
+        if pending:
+            self.stdout.write(f"pipeline: {len(pending)} posts in {time.perf_counter() - started:.1f}s")
+        open_flags = Flag.objects.filter(status=Flag.Status.OPEN).count()
+        self.stdout.write(f"open flags in the queue: {open_flags}")
+
+        for username, role in DEMO_USERS:
+            user_create(username=username, password=DEMO_PASSWORD, role=role)
+        url = f"http://{addr}/"
+        self.stdout.write(self.style.SUCCESS(f"\nVigie is ready at {url}"))
+        self.stdout.write(f"  reviewer login: reviewer / {DEMO_PASSWORD}")
+        self.stdout.write(f"  lead login:     lead / {DEMO_PASSWORD}\n")
+        if not no_serve:
+            call_command("runserver", addr, use_reloader=False)

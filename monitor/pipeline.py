@@ -1,0 +1,211 @@
+"""The processing pipeline over post ids: embed, index and cluster, detect.
+
+Each stage is a plain function over a list of ids, safe to run twice on the
+same ids and safe to run after a crash part-way through:
+
+- ``posts_embed`` skips posts that already have a vector for the current model.
+- ``posts_index`` skips ids already in the index and posts already clustered.
+- ``posts_detect`` only touches posts still ``pending``; flags are unique per
+  (post, kind, community) in the database; the post becomes ``processed`` with
+  a conditional update, so it is processed once.
+
+Celery tasks in ``workers/tasks.py`` call these; so do the demo and benches.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from monitor.clustering import clusters_assign
+from monitor.embeddings import get_embedder, vector_to_bytes, vectors_from_bytes
+from monitor.index import index_for_writing, index_save, index_writer_lock
+from monitor.models import Community, Embedding, Flag, Post
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+class TransientError(Exception):
+    """A failure that may succeed on retry (database or broker briefly away)."""
+
+
+class PermanentError(Exception):
+    """A failure that will not succeed on retry; the posts are marked failed with the reason."""
+
+
+@dataclass
+class DetectResult:
+    processed: int = 0
+    flags_created: int = 0
+    flag_ids: list[int] = field(default_factory=list)
+
+
+def _pending(post_ids: list[int]):
+    return Post.objects.filter(pk__in=post_ids, status=Post.Status.PENDING)
+
+
+def posts_embed(*, post_ids: list[int]) -> list[int]:
+    """Embed the pending posts that have no vector for the current model, in one encode call.
+
+    Returns the ids of pending posts that now have a vector (ready for indexing).
+    """
+    embedder = get_embedder()
+    posts = list(_pending(post_ids).only("id", "text").order_by("id"))
+    if not posts:
+        return []
+    have = set(
+        Embedding.objects.filter(post_id__in=[p.pk for p in posts], model_id=embedder.model_id).values_list(
+            "post_id", flat=True
+        )
+    )
+    todo = [p for p in posts if p.pk not in have]
+    if todo:
+        vectors = embedder.encode([p.text for p in todo])
+        # A vector from another model is replaced: a model change is an explicit re-embed.
+        Embedding.objects.bulk_create(
+            [
+                Embedding(post_id=p.pk, model_id=embedder.model_id, dim=vectors.shape[1], vector=vector_to_bytes(v))
+                for p, v in zip(todo, vectors)
+            ],
+            update_conflicts=True,
+            unique_fields=["post"],
+            update_fields=["model_id", "dim", "vector"],
+        )
+    return [p.pk for p in posts]
+
+
+def posts_index(*, post_ids: list[int]) -> list[int]:
+    """Add the posts' vectors to the FAISS index and assign near-duplicate clusters.
+
+    Runs under the single-writer lock: load the latest saved index, assign
+    clusters against it, add the vectors, save atomically. Returns the ids
+    handled (pending posts with a vector for the current model).
+    """
+    model_id = get_embedder().model_id
+    rows = list(
+        Embedding.objects.filter(post_id__in=post_ids, model_id=model_id, post__status=Post.Status.PENDING)
+        .order_by("post_id")
+        .values_list("post_id", "dim", "vector")
+    )
+    if not rows:
+        return []
+    dim = rows[0][1]
+    ids = [pid for pid, _, _ in rows]
+    vectors = vectors_from_bytes([v for _, _, v in rows], dim=dim)
+    with index_writer_lock():
+        index = index_for_writing(model_id=model_id, dim=dim)
+        clusters_assign(post_ids=ids, vectors=vectors, index=index)
+        if index.add(ids=ids, vectors=vectors):
+            index_save(index)
+    return ids
+
+
+def posts_detect(*, post_ids: list[int]) -> DetectResult:
+    """Run detection on pending posts, create flags, and mark the posts processed."""
+    from monitor.communities import communities_load
+    from monitor.detection import detect_text, detection_threshold
+    from monitor.detection.language import language_detect
+    from monitor.priority import flag_priority
+
+    result = DetectResult()
+    posts = list(_pending(post_ids).select_related("cluster").order_by("id"))
+    if not posts:
+        return result
+    communities = {c.slug: c for c in Community.objects.all()}
+    threshold = detection_threshold()
+    now = timezone.now()
+    for post in posts:
+        language = post.language or language_detect(post.text)
+        flags = []
+        for detection in detect_text(post.text, language=language):
+            if detection.score < threshold:
+                continue
+            if detection.community not in communities:
+                communities_load()
+                communities = {c.slug: c for c in Community.objects.all()}
+            community = communities.get(detection.community)
+            if community is None:
+                logger.warning("detector named unknown community %r", detection.community)
+                continue
+            flags.append(
+                Flag(
+                    post=post,
+                    kind=Flag.Kind.INCITEMENT,
+                    community=community,
+                    category=detection.categories[0],
+                    categories=list(detection.categories),
+                    score=round(float(detection.score), 4),
+                    evidence=list(detection.evidence),
+                    detector=detection.detector,
+                    priority=flag_priority(
+                        categories=list(detection.categories),
+                        score=float(detection.score),
+                        followers=post.author_followers,
+                        likes=post.likes,
+                        shares=post.shares,
+                        replies=post.replies,
+                        views=post.views,
+                        cluster_size=post.cluster.size if post.cluster_id else 1,
+                        created_at=post.created_at,
+                        now=now,
+                    ),
+                )
+            )
+        with transaction.atomic():
+            if flags:
+                Flag.objects.bulk_create(flags, ignore_conflicts=True)
+            changed = _pending([post.pk]).update(
+                status=Post.Status.PROCESSED,
+                processed_at=now,
+                status_changed_at=now,
+                language=language,
+                error="",
+            )
+        if changed:
+            result.processed += 1
+            result.flags_created += len(flags)
+    return result
+
+
+def posts_process(*, post_ids: list[int]) -> DetectResult:
+    """Every stage in this process, in order (the embedded mode, the demo, benches)."""
+    ids = posts_embed(post_ids=post_ids)
+    ids = posts_index(post_ids=ids)
+    return posts_detect(post_ids=ids)
+
+
+def posts_mark_failed(*, post_ids: list[int], reason: str) -> int:
+    """Mark pending posts failed with a reason a person can read in the UI."""
+    now = timezone.now()
+    return _pending(post_ids).update(status=Post.Status.FAILED, error=reason[:2000], status_changed_at=now)
+
+
+def posts_stale_pending(*, older_than: timedelta | None = None, limit: int = 10000) -> list[int]:
+    """Pending posts untouched for too long: their message was lost or never sent.
+
+    Each call counts an attempt and touches the row; after ``MAX_ATTEMPTS`` the
+    post is marked failed instead of being retried for ever.
+    """
+    age = older_than or timedelta(seconds=settings.MONITOR_STALE_PENDING_SECONDS)
+    now = timezone.now()
+    stale = list(
+        Post.objects.filter(status=Post.Status.PENDING, status_changed_at__lt=now - age)
+        .order_by("id")
+        .values_list("id", "attempts")[:limit]
+    )
+    give_up = [pid for pid, attempts in stale if attempts + 1 >= MAX_ATTEMPTS]
+    retry = [pid for pid, attempts in stale if attempts + 1 < MAX_ATTEMPTS]
+    if give_up:
+        posts_mark_failed(post_ids=give_up, reason=f"still pending after {MAX_ATTEMPTS} attempts")
+    from django.db.models import F
+
+    Post.objects.filter(pk__in=retry, status=Post.Status.PENDING).update(
+        attempts=F("attempts") + 1, status_changed_at=now
+    )
+    return retry

@@ -1,0 +1,156 @@
+"""Roles: Django groups carrying Django's own model permissions.
+
+A role is a group of the same name. No custom permission (and so no model
+change) is needed: each capability maps onto a default model permission.
+
+============  ==============================================================
+role          permissions (``monitor.`` app label)
+============  ==============================================================
+researcher    view_post, view_community, view_cluster: read the corpus
+reviewer      researcher's + view_flag, change_flag, add_reviewdecision,
+              view_reviewdecision: triage the queue and decide open flags
+lead          reviewer's + view_auditevent: also decides escalated flags and
+              reads the audit log
+admin         every permission in the database, and ``is_staff`` for the
+              Django admin
+============  ==============================================================
+
+Code asks capabilities, never group names: ``can_review(user)`` and
+``is_lead(user)`` test permissions, so a superuser or an admin passes too.
+Templates may use ``perms.monitor.view_auditevent`` for "is a lead".
+"""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+REVIEWER = "reviewer"
+LEAD = "lead"
+RESEARCHER = "researcher"
+ADMIN = "admin"
+ROLES: tuple[str, ...] = (REVIEWER, LEAD, RESEARCHER, ADMIN)
+
+_RESEARCHER_PERMS = ["monitor.view_post", "monitor.view_community", "monitor.view_cluster"]
+_REVIEWER_PERMS = _RESEARCHER_PERMS + [
+    "monitor.view_flag",
+    "monitor.change_flag",
+    "monitor.add_reviewdecision",
+    "monitor.view_reviewdecision",
+]
+_LEAD_PERMS = _REVIEWER_PERMS + ["monitor.view_auditevent"]
+
+# None means "every permission there is".
+ROLE_PERMISSIONS: dict[str, list[str] | None] = {
+    RESEARCHER: _RESEARCHER_PERMS,
+    REVIEWER: _REVIEWER_PERMS,
+    LEAD: _LEAD_PERMS,
+    ADMIN: None,
+}
+
+# The permissions that stand for a capability; the predicates below test these.
+REVIEW_PERMS = ("monitor.change_flag", "monitor.add_reviewdecision")
+LEAD_PERM = "monitor.view_auditevent"
+
+
+def _permissions(names: list[str]) -> list[Permission]:
+    """Look up ``app_label.codename`` permissions; fail loudly if any is missing."""
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    found = list(
+        Permission.objects.filter(
+            content_type__app_label__in={app for app, _ in wanted},
+            codename__in={code for _, code in wanted},
+        ).select_related("content_type")
+    )
+    found = [p for p in found if (p.content_type.app_label, p.codename) in wanted]
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+    if missing:
+        raise ImproperlyConfigured(
+            f"permissions missing: {sorted('.'.join(m) for m in missing)}; run `manage.py migrate` first"
+        )
+    return found
+
+
+@transaction.atomic
+def roles_ensure() -> None:
+    """Create the role groups and give each exactly its permissions. Safe to run any number of times."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = list(Permission.objects.all()) if names is None else _permissions(names)
+        group.permissions.set(perms)
+
+
+def _clear_perm_cache(user) -> None:
+    # ModelBackend caches permissions on the instance; a role change must show at once.
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+@transaction.atomic
+def user_set_role(*, user, role: str) -> None:
+    """Give ``user`` exactly one role, replacing any other role group it had.
+
+    Groups that are not roles are left alone. ``is_staff`` follows the admin
+    role (superusers keep it regardless).
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    group = Group.objects.filter(name=role).first()
+    if group is None:
+        roles_ensure()
+        group = Group.objects.get(name=role)
+    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(pk=group.pk))
+    user.groups.add(group)
+    is_staff = role == ADMIN or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    _clear_perm_cache(user)
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, role: str):
+    """Get or create ``username``, set its password and its role; return the user.
+
+    Running it again for the same username updates the password and role
+    (so a deployment script may run it on every start). The password must
+    pass the configured validators (``django.core.exceptions.ValidationError``).
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    user_set_role(user=user, role=role)
+    return user
+
+
+def user_role(user) -> str | None:
+    """The user's role name, or None (the highest if several groups were set by hand)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    for role in (ADMIN, LEAD, REVIEWER, RESEARCHER):
+        if role in names:
+            return role
+    return None
+
+
+def can_review(user) -> bool:
+    """May this user see the flag queue and decide open flags?"""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.has_perms(REVIEW_PERMS)
+    )
+
+
+def is_lead(user) -> bool:
+    """May this user decide escalated flags and read the audit log?"""
+    return can_review(user) and user.has_perm(LEAD_PERM)

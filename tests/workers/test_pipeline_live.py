@@ -1,0 +1,123 @@
+"""End to end on the real parts: POST /api/v1/posts → Redis → a Celery worker → flags in the queue."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db.models import Count, Sum
+from django.test import Client
+
+from monitor.index import index_load
+from monitor.models import Cluster, Embedding, Flag, Post
+from tests.workers.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+HATEFUL = [
+    "Les Peuls ont caché les assaillants de l'aéroport. Il faut tous les chasser de Bamako et brûler leurs villages.",
+    "Ces Peuls sont des cafards, il faut les exterminer avant qu'ils nous tuent.",
+    "Kill every Fulani in the city before they kill us, they are all terrorists.",
+]
+BENIGN = [
+    "Les Aigles du Mali jouent ce soir au stade du 26 mars, venez nombreux.",
+    "Ma voisine peule fait le meilleur lait caillé de tout Bamako.",
+    "Coupure d'électricité à Kalaban Coura depuis ce matin, EDM ne répond pas.",
+]
+
+
+def _token(user) -> str:
+    from monitor.roles import roles_ensure, user_set_role
+    from monitor.tokens import token_create
+
+    roles_ensure()
+    user_set_role(user=user, role="ingest")
+    return token_create(user=user, name="test")[1]
+
+
+def _post(client: Client, token: str, posts: list[dict]):
+    return client.post(
+        "/api/v1/posts",
+        data=json.dumps({"posts": posts}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+def _records(texts: list[str], *, prefix: str) -> list[dict]:
+    return [
+        {"platform": "x", "id": f"{prefix}{i}", "text": text, "author_id": f"u{i % 7}", "author_handle": f"user{i % 7}"}
+        for i, text in enumerate(texts)
+    ]
+
+
+def test_posts_sent_to_the_api_reach_the_review_queue_through_a_real_worker(
+    live_celery, django_user_model, reviewer
+):
+    service = django_user_model.objects.create_user(username="feeder", password="x" * 20)
+    token = _token(service)
+    worker = live_celery()
+    client = Client()
+
+    response = _post(client, token, _records(HATEFUL + BENIGN, prefix="live-"))
+    assert response.status_code == 202, response.content
+    assert response.json()["new"] == 6
+
+    wait_for(
+        lambda: Post.objects.filter(status=Post.Status.PROCESSED).count() == 6,
+        timeout=120, what="6 processed posts", logs=live_celery.log_dir,
+    )
+    assert worker.poll() is None
+    flagged = set(Flag.objects.values_list("post__external_id", flat=True))
+    assert {"live-0", "live-1", "live-2"} <= flagged
+    assert not flagged & {"live-3", "live-4", "live-5"}
+
+    # The reviewer sees them in the queue, most urgent first.
+    client.force_login(reviewer)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "assaillants" in page.content.decode()
+
+    # The same batch again: nothing new stored, nothing processed twice.
+    again = _post(client, token, _records(HATEFUL + BENIGN, prefix="live-"))
+    assert again.status_code == 202
+    assert again.json()["new"] == 0 and again.json()["duplicate"] == 6
+    assert Post.objects.count() == 6
+    assert Flag.objects.values("post", "community").annotate(n=Count("id")).filter(n__gt=1).count() == 0
+
+
+def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(live_celery, settings, django_user_model):
+    settings.MONITOR_PIPELINE_BATCH_SIZE = 20
+    service = django_user_model.objects.create_user(username="feeder", password="x" * 20)
+    token = _token(service)
+    texts = [f"{HATEFUL[i % 3]} (relais {i})" if i % 2 else f"{BENIGN[i % 3]} — message {i}" for i in range(400)]
+    worker = live_celery("worker-1.log")
+    client = Client()
+    assert _post(client, token, _records(texts, prefix="kill-")).status_code == 202
+
+    # Wait until the worker is part-way through, then kill it without warning.
+    wait_for(
+        lambda: 0 < Post.objects.filter(status=Post.Status.PROCESSED).count() < 400,
+        timeout=120, interval=0.05, what="a batch in progress", logs=live_celery.log_dir,
+    )
+    live_celery.kill(worker)
+    done_before_restart = Post.objects.filter(status=Post.Status.PROCESSED).count()
+    assert done_before_restart < 400
+
+    # A new worker picks the unacknowledged messages back up (visibility timeout).
+    live_celery("worker-2.log")
+    wait_for(
+        lambda: Post.objects.filter(status=Post.Status.PROCESSED).count() == 400,
+        timeout=240, what="all 400 posts processed after restart", logs=live_celery.log_dir,
+    )
+
+    assert Post.objects.count() == 400
+    assert Embedding.objects.count() == 400
+    # Every post clustered exactly once, and counted once in its cluster.
+    assert Post.objects.filter(cluster__isnull=True).count() == 0
+    assert Cluster.objects.aggregate(total=Sum("size"))["total"] == 400
+    # The index holds each post once.
+    index = index_load()
+    assert index is not None and len(index) == 400
+    # At most one flag per post and community, and only hateful posts are flagged.
+    assert Flag.objects.values("post", "community").annotate(n=Count("id")).filter(n__gt=1).count() == 0
+    assert Flag.objects.values("post").distinct().count() == 200
