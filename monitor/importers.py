@@ -133,7 +133,7 @@ def detect_format(path: Path) -> str:
     keys = _top_level_keys(text)
     if "messages" in keys or "chats" in keys or keys & TELEGRAM_EXPORT_KEYS:
         return "telegram"
-    if "data" in keys:
+    if "data" in keys or (keys and keys <= X_ENVELOPE_KEYS):
         return "x"
     if text.lstrip()[:1] in ("{", "["):
         raise ImportFileError(
@@ -204,7 +204,7 @@ def iter_import_items(
     """Yield one ``ImportItem`` per record, reject or skipped entry of an import file.
 
     ``fmt`` is one of ``FORMATS``. ``on_progress(done, total)`` is called as the file
-    is read: in bytes for line-based formats, in messages for Telegram.
+    is read: in bytes for JSONL, CSV and X, in messages for Telegram.
     Raises ``ImportFileError`` (or ``OSError``) only when the whole file is unusable.
     """
     readers = {"jsonl": _jsonl_items, "csv": _csv_items, "telegram": _telegram_items, "x": _x_items}
@@ -240,7 +240,8 @@ def _numbered_lines(
 def _decode_json_line(line: bytes) -> Any:
     """Parse one JSON line; raises ``ValueError`` with a message fit for a person."""
     try:
-        text = line.decode("utf-8")
+        # Without its line ending, so the decoder's column points into this line.
+        text = line.rstrip(b"\r\n").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not valid UTF-8 (byte 0x{line[exc.start]:02x} at byte {exc.start + 1})") from None
     try:
@@ -394,7 +395,7 @@ def _telegram_item(chat: dict[str, Any], message: Any) -> ImportItem:
     kind = message.get("type")
     if kind != "message":
         action = message.get("action")
-        return ImportItem(position, skipped=f"{kind} message" + (f" ({action})" if action else ""))
+        return ImportItem(position, skipped=f"{kind or 'untyped'} message" + (f" ({action})" if action else ""))
     text = _telegram_text(message.get("text"))
     if not text.strip():
         media = message.get("media_type") or ("photo" if "photo" in message else None)
@@ -435,12 +436,12 @@ def _telegram_text(value: Any) -> str:
 def _x_items(path: Path, *, on_progress: ProgressCallback | None) -> Iterator[ImportItem]:
     document = _x_single_document(path)
     if document is not None:
+        if on_progress is not None:
+            size = path.stat().st_size
+            on_progress(size, size)  # read whole already
         pages = document if isinstance(document, list) else [document]
         for number, page in enumerate(pages, start=1):
-            where = f"page {number}" if isinstance(document, list) else ""
-            yield from _x_page_items(page, where=where)
-            if on_progress is not None:
-                on_progress(number, len(pages))
+            yield from _x_page_items(page, where=f"page {number}" if isinstance(document, list) else "")
         return
     with path.open("rb") as handle:
         for number, line in _numbered_lines(handle, on_progress=on_progress):
@@ -455,7 +456,10 @@ def _x_items(path: Path, *, on_progress: ProgressCallback | None) -> Iterator[Im
 
 
 def _x_single_document(path: Path) -> Any:
-    """The whole file as one JSON value if it is a pretty-printed page (or list of pages), else None."""
+    """The whole file as one JSON value if it is a pretty-printed page (or list of pages), else None.
+
+    Raises ``ImportFileError`` for a pretty-printed document that does not parse.
+    """
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
@@ -463,18 +467,17 @@ def _x_single_document(path: Path) -> Any:
                 break
         else:
             return None
-    try:
-        json.loads(first.decode("utf-8-sig"))
-        return None  # the first line stands alone: JSON lines
-    except (ValueError, RecursionError):
-        pass
-    if path.stat().st_size > MAX_SINGLE_DOCUMENT_BYTES:
+    # A pretty-printed document opens with a bracket alone on its line; anything else
+    # is JSON lines (perhaps with a broken first line), and is never read whole.
+    if first.strip().lstrip(codecs.BOM_UTF8) not in (b"{", b"[") or path.stat().st_size > MAX_SINGLE_DOCUMENT_BYTES:
         return None
     try:
         with path.open("rb") as handle:
             return json.load(handle)
-    except (ValueError, RecursionError):
-        return None  # JSON lines with a broken first line; reported line by line
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ImportFileError(f"{path} is not valid JSON: {exc}") from None
 
 
 def _x_page_items(page: Any, *, where: str) -> Iterator[ImportItem]:
@@ -537,6 +540,10 @@ def _x_record(tweet: dict[str, Any], users_by_id: dict[str, dict[str, Any]]) -> 
     # Posts longer than 280 characters arrive truncated in "text"; the full text is the note.
     if isinstance(note, dict) and isinstance(note.get("text"), str) and note["text"].strip():
         text = note["text"]
+    if isinstance(text, str):
+        # X escapes exactly these three in tweet text; undo it (ampersand last) so the
+        # stored text is what the author typed. The template escapes it again for display.
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     language = tweet.get("lang") if isinstance(tweet.get("lang"), str) else ""
     tweet_id = tweet.get("id")
     shares = _add_counts(metrics.get("retweet_count"), metrics.get("quote_count"))

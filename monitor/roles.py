@@ -11,6 +11,7 @@ reviewer      researcher's + view_flag, change_flag, add_reviewdecision,
               view_reviewdecision: triage the queue and decide open flags
 lead          reviewer's + view_auditevent: also decides escalated flags and
               reads the audit log
+ingest        add_post: a machine account that submits posts through the API
 admin         every permission in the database, and ``is_staff`` for the
               Django admin
 ============  ==============================================================
@@ -31,7 +32,8 @@ REVIEWER = "reviewer"
 LEAD = "lead"
 RESEARCHER = "researcher"
 ADMIN = "admin"
-ROLES: tuple[str, ...] = (REVIEWER, LEAD, RESEARCHER, ADMIN)
+INGEST = "ingest"
+ROLES: tuple[str, ...] = (REVIEWER, LEAD, RESEARCHER, ADMIN, INGEST)
 
 _RESEARCHER_PERMS = ["monitor.view_post", "monitor.view_community", "monitor.view_cluster"]
 _REVIEWER_PERMS = _RESEARCHER_PERMS + [
@@ -47,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | None] = {
     RESEARCHER: _RESEARCHER_PERMS,
     REVIEWER: _REVIEWER_PERMS,
     LEAD: _LEAD_PERMS,
+    INGEST: ["monitor.add_post"],
     ADMIN: None,
 }
 
@@ -135,7 +138,7 @@ def user_role(user) -> str | None:
     if not getattr(user, "is_authenticated", False):
         return None
     names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-    for role in (ADMIN, LEAD, REVIEWER, RESEARCHER):
+    for role in (ADMIN, LEAD, REVIEWER, RESEARCHER, INGEST):
         if role in names:
             return role
     return None

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         file = Path(path)
         if not file.is_file():
-            raise CommandError(f"cannot read {path}: no such file")
+            raise CommandError(f"cannot read {path}: {'not a file' if file.exists() else 'no such file'}")
         try:
             fmt = detect_format(file) if format == "auto" else format
         except ImportFileError as exc:
@@ -45,17 +45,17 @@ class Command(BaseCommand):
             disable=quiet or not self.stderr.isatty(),
             leave=False,
         )
-        shown = 0
+        rejected = 0
 
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
         def report(item: ImportItem) -> None:
-            nonlocal shown
+            nonlocal rejected
             if item.error is not None:
-                shown += 1
-                if shown <= MAX_ERRORS_SHOWN:
+                rejected += 1
+                if rejected <= MAX_ERRORS_SHOWN:
                     self._problem(bar, f"{path}:{item.position}: {item.error}")
             elif verbosity >= 2:
                 self._problem(bar, f"{path}:{item.position}: skipped: {item.skipped}")
@@ -69,8 +69,8 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
         finally:
             bar.close()
-        if shown > MAX_ERRORS_SHOWN:
-            self.stderr.write(f"{path}: {shown - MAX_ERRORS_SHOWN} more rejected records not shown")
+        if rejected > MAX_ERRORS_SHOWN:
+            self.stderr.write(f"{path}: {rejected - MAX_ERRORS_SHOWN} more rejected records not shown")
         self.stdout.write(summary.line())
 
     def _problem(self, bar: tqdm, message: str) -> None:
