@@ -589,12 +589,14 @@ def posts_ingest_items(
     source: str,
     batch_size: int = 500,
     on_problem: Callable[[ImportItem], None] | None = None,
+    on_new: Callable[[list[int]], None] | None = None,
 ) -> ImportSummary:
     """Store the records among ``items`` in batches and count new, duplicate, rejected and skipped.
 
     Each batch is one ``posts_ingest`` call (one transaction), so an interrupted import
     keeps what it stored and a re-run adds only the rest. ``on_problem`` sees every
-    rejected or skipped item as it passes, for reporting.
+    rejected or skipped item as it passes, for reporting. ``on_new`` is passed on to
+    ``posts_ingest`` (default: enqueue the pipeline after each batch commits).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -602,7 +604,7 @@ def posts_ingest_items(
     batch: list[PostRecord] = []
 
     def flush() -> None:
-        result = posts_ingest(batch, source=source)
+        result = posts_ingest(batch, source=source, on_new=on_new)
         summary.new += result.new
         summary.duplicate += result.duplicates
         batch.clear()

@@ -146,7 +146,7 @@ def _count(data: dict[str, Any], key: str) -> int | None:
         value = value.strip().replace(",", "").replace("_", "")
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise RecordError(f"field '{key}' must be a non-negative integer, got {value!r}") from None
     if number < 0 or number > 2**62:
         raise RecordError(f"field '{key}' is out of range: {number}")
@@ -287,35 +287,23 @@ def posts_ingest(
     return result
 
 
-def _existing_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
+def _rows_for_keys(keys: list[tuple[str, str]]):
+    """Query sets, in chunks, for the posts with these (platform, external_id) keys."""
     by_platform: dict[str, list[str]] = {}
     for platform, external_id in keys:
         by_platform.setdefault(platform, []).append(external_id)
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found.update(
-                (platform, ext)
-                for ext in Post.objects.filter(platform=platform, external_id__in=chunk).values_list(
-                    "external_id", flat=True
-                )
-            )
-    return found
+            yield Post.objects.filter(platform=platform, external_id__in=ids[start : start + 500])
+
+
+def _existing_keys(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {row for qs in _rows_for_keys(keys) for row in qs.values_list("platform", "external_id")}
 
 
 def _ids_for_keys(keys: list[tuple[str, str]], *, batch_id: str) -> list[int]:
     """Ids of the rows with these keys that this call's insert created."""
-    ids: list[int] = []
-    by_platform: dict[str, list[str]] = {}
-    for platform, external_id in keys:
-        by_platform.setdefault(platform, []).append(external_id)
-    for platform, ext_ids in by_platform.items():
-        for start in range(0, len(ext_ids), 500):
-            chunk = ext_ids[start : start + 500]
-            qs = Post.objects.filter(platform=platform, external_id__in=chunk, ingest_batch=batch_id)
-            ids.extend(qs.values_list("id", flat=True))
-    return ids
+    return [pk for qs in _rows_for_keys(keys) for pk in qs.filter(ingest_batch=batch_id).values_list("id", flat=True)]
 
 
 def _enqueue_pipeline(ids: list[int]) -> None:

@@ -192,7 +192,7 @@ def posts_stale_pending(*, older_than: timedelta | None = None, limit: int = 100
     Each call counts an attempt and touches the row; after ``MAX_ATTEMPTS`` the
     post is marked failed instead of being retried for ever.
     """
-    age = older_than or timedelta(seconds=settings.MONITOR_STALE_PENDING_SECONDS)
+    age = older_than if older_than is not None else timedelta(seconds=settings.MONITOR_STALE_PENDING_SECONDS)
     now = timezone.now()
     stale = list(
         Post.objects.filter(status=Post.Status.PENDING, status_changed_at__lt=now - age)

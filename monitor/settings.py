@@ -101,9 +101,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-# The dashboard is served from app static folders directly (no collectstatic
-# needed in the embedded mode); gunicorn deployments may still collect.
+# WhiteNoise serves the apps' static folders directly, in every mode: there is
+# no collectstatic step and no STATIC_ROOT to keep in sync.
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True

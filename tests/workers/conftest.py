@@ -53,6 +53,13 @@ def live_services(transactional_db):
     return url
 
 
+def _use_broker(app, url: str) -> None:
+    """Point the app at another broker, dropping cached connection and producer pools."""
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def live_celery(live_services, settings, tmp_path):
     """Point this process's Celery app at Redis (not eager) and yield a worker starter."""
@@ -61,8 +68,7 @@ def live_celery(live_services, settings, tmp_path):
     broker = live_services
     app.conf.task_always_eager = False
     previous_broker = app.conf.broker_url
-    app.conf.broker_url = broker
-    app.pool.force_close_all()
+    _use_broker(app, broker)
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -110,8 +116,7 @@ def live_celery(live_services, settings, tmp_path):
                 proc.kill()
                 proc.wait()
     app.conf.task_always_eager = True
-    app.conf.broker_url = previous_broker
-    app.pool.force_close_all()
+    _use_broker(app, previous_broker)
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.25, what: str = "condition", logs: Path | None = None):

@@ -30,22 +30,19 @@ class Command(BaseCommand):
         parser.add_argument("--posts", default=None, help="a JSONL file in Vigie's schema (default: the seeds)")
 
     def handle(self, *args, no_serve: bool, addr: str, posts: str | None, **options):
-        from monitor.importers import iter_import_items
-        from monitor.ingest import posts_ingest
+        from monitor.importers import iter_import_items, posts_ingest_items
         from monitor.pipeline import posts_process
         from monitor.roles import user_create
 
         call_command("setup", stdout=self.stdout)
-        path = posts or str(settings.MONITOR_SEEDS_DIR / "demo_posts.jsonl")
-        records, rejected = [], 0
-        for item in iter_import_items(Path(path), fmt="jsonl"):
-            if item.record is not None:
-                records.append(item.record)
-            elif item.error is not None:
-                rejected += 1
-                self.stderr.write(f"{path}:{item.position}: {item.error}")
-        result = posts_ingest(records, source="demo", on_new=lambda ids: None)
-        self.stdout.write(f"demo posts: new {result.new}, already there {result.duplicates}, rejected {rejected}")
+        path = Path(posts or settings.MONITOR_SEEDS_DIR / "demo_posts.jsonl")
+        summary = posts_ingest_items(
+            iter_import_items(path, fmt="jsonl"),
+            source="demo",
+            on_new=lambda ids: None,  # processed below, in this process, with progress
+            on_problem=lambda item: self.stderr.write(f"{path}:{item.position}: {item.error or item.skipped}"),
+        )
+        self.stdout.write(f"demo posts: {summary.line()}")
 
         pending = list(Post.objects.filter(status=Post.Status.PENDING).order_by("id").values_list("id", flat=True))
         started = time.perf_counter()
