@@ -179,19 +179,20 @@ def index_build_from_database(*, model_id: str, dim: int, batch_size: int = 5000
     return index
 
 
-def index_for_writing(*, model_id: str, dim: int) -> VectorIndex:
+def index_for_writing(*, model_id: str, dim: int) -> tuple[VectorIndex, bool]:
     """Load the saved index for a writer (call under ``index_writer_lock``).
 
     A missing file, or one made with another model, is rebuilt from the
     database: the index is derived state and never the only copy of anything.
+    Returns the index and whether it was rebuilt (and so must be saved).
     """
     try:
         index = index_load()
     except (IndexMismatch, RuntimeError, ValueError):
         index = None
     if index is None or index.model_id != model_id or index.dim != dim:
-        index = index_build_from_database(model_id=model_id, dim=dim)
-    return index
+        return index_build_from_database(model_id=model_id, dim=dim), True
+    return index, False
 
 
 class _ReaderCache:

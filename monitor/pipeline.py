@@ -99,9 +99,9 @@ def posts_index(*, post_ids: list[int]) -> list[int]:
     ids = [pid for pid, _, _ in rows]
     vectors = vectors_from_bytes([v for _, _, v in rows], dim=dim)
     with index_writer_lock():
-        index = index_for_writing(model_id=model_id, dim=dim)
+        index, rebuilt = index_for_writing(model_id=model_id, dim=dim)
         clusters_assign(post_ids=ids, vectors=vectors, index=index)
-        if index.add(ids=ids, vectors=vectors):
+        if index.add(ids=ids, vectors=vectors) or rebuilt:
             index_save(index)
     return ids
 

@@ -1,0 +1,965 @@
+"""The lexicon detector: community names + hostile vocabulary + how they relate.
+
+Everything it knows is in ``seeds/communities.yaml`` and ``seeds/lexicon.yaml``;
+this module only knows how to read a sentence. For one post:
+
+1. Normalise the text, keeping offsets into the original
+   (``monitor.detection.normalise``), and cut it into words, clauses and
+   sentences. Lower-case hashtags made of known words are split
+   (#peulsdehors → peuls dehors).
+2. Find community mentions (names, coded names, slurs) and non-protected actor
+   mentions, then every lexicon pattern: hostile terms, cues (calls to act,
+   quantifiers), dampeners and benign idioms. A hostile term inside a benign
+   idiom ("tuer le temps") is dropped.
+3. Link each hostile term to the communities it is about, as its entry
+   requires: in the same sentence (or a neighbouring one, weaker); said to BE
+   the term ("les Peuls sont des X": a copula and only small words between);
+   or right next to it ("Peuls dehors"). A community said to be an armed
+   group ("les Peuls = JNIM") is collective blame.
+4. Weigh each link: the entry's strength, times how close the link is, plus a
+   call to act for weak incitement/exclusion words ("il faut", an order
+   opening the clause) and a quantifier ("tous les Peuls"); then dampeners:
+   negation in the clause, condemnation or counter-speech, reported speech,
+   a question, a quotation commented on, a speaker naming their own community.
+5. Per community: score = 1 - Π(1 - weight) over its hostile terms, the
+   categories seen (most severe first) and the evidence, every span an exact
+   slice of the original post.
+
+A post that only names a community, however often, yields nothing.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.communities import actor_definitions, community_definitions, default_path, seeds_dir
+from monitor.detection.base import SEVERITY, Detection
+from monitor.detection.normalise import Normalised, text_normalise, word_normalise
+
+DETECTOR_ID = "lexicon-v1"
+
+STRENGTH = {"strong": 0.8, "medium": 0.6, "weak": 0.45}
+# How much of a term's strength survives, by what the entry needs and how the
+# community relates to it. Missing keys mean "no link".
+LINK_FACTOR = {
+    "link": {"copula": 1.0, "adjacent": 1.0, "adjacent_before": 1.0, "sentence": 1.0, "window": 0.75},
+    "predication": {"copula": 1.0, "adjacent": 0.8, "adjacent_before": 0.8},
+    "adjacent": {"adjacent": 1.0, "adjacent_before": 1.0, "copula": 0.9},
+}
+# "Peuls terroristes" may name particular attackers; "les Peuls sont des terroristes" cannot.
+BLAME_FACTOR = {"copula": 1.0, "adjacent": 0.6, "adjacent_before": 0.5, "copula_reverse": 0.7}
+CALL_BOOST = 0.35
+QUANTIFIER_BOOST = 0.1
+MAX_WEIGHT = 0.95
+DAMPENING = {
+    "negation": 0.25,
+    "counter_speech": 0.35,
+    "condemnation": 0.35,
+    "reporting": 0.5,
+    "question": 0.6,
+    "quotation": 0.6,
+    "identity": 0.3,
+}
+SLUR_WEIGHT = {"high": 0.7, "medium": 0.55}
+ACTOR_EQUATION_WEIGHT = 0.8
+# Categories whose weak words become a call when an order or "il faut" comes with them.
+CALLABLE = {"incitement", "exclusion"}
+WINDOW_TOKENS = 12
+NEGATION_REACH = 5
+CALL_REACH = 8
+MAX_GAP = 3
+COPULA_GAP = 8
+# Letters a Bambara or Fula writer uses and a French or English one does not.
+SAHEL_LETTERS = frozenset("ɛɔɲŋɓɗƴ")
+# Small words that may sit between a community and the term that follows it ("Peuls, DES serpents").
+DETERMINERS = frozenset(
+    "les des de d du la le l ces ce cette the these those of tous toutes all un une a an".split()
+)
+# ... and between a term and the community after it: "ces chiens DE Peuls", "dehors LES Peuls",
+# but not "les chiens DES Peuls" (their dogs) nor "dogs OF Fulani".
+DETERMINERS_BEFORE = frozenset("de d les ces tous toutes all the these those".split())
+# Pronouns that carry a community named in the previous sentence into this one.
+ANAPHORA = frozenset("les leur leurs eux ils elles them they their u".split())
+# Words that may open an order before the verb ("allez, tuez-les", "now kill them").
+ORDER_OPENERS = frozenset("les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and".split())
+CONJUNCTIONS = frozenset("et ou ni and or".split())
+SENTENCE_END = frozenset(".!?…\n")
+CLAUSE_PUNCT = frozenset(",;:()[]{}–—|")
+OPEN_QUOTES = frozenset("«“„")
+CLOSE_QUOTES = frozenset("»”")
+_TOKEN = re.compile(r"[^\W_]+|\n|[^\w\s]")
+_SQUEEZE = re.compile(r"(.)\1+")
+
+
+def _squeeze(word: str) -> str:
+    """A doubled letter counts as one, so "Peuuls" and "massacrer" match "peuls" and "masacrer"."""
+    return _SQUEEZE.sub(r"\1", word)
+
+
+# --- compiled rules ---------------------------------------------------------
+
+WORD, ANY, GAP = "word", "any", "gap"
+COMMUNITY, ACTOR = "community", "actor"  # placeholders, inside WORD slots
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One position of a pattern: a word among several, a run of words, or a mention."""
+
+    kind: str
+    words: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()  # multi-word alternatives: "(le mali|la nation)"
+    placeholders: tuple[str, ...] = ()  # COMMUNITY / ACTOR among the alternatives
+
+    def accepts(self, key: str) -> bool:
+        return key in self.words or any(key.startswith(p) for p in self.prefixes)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a pattern means when it matches."""
+
+    kind: str  # mention | actor | hostile | cue | dampener | idiom
+    rule_id: str
+    category: str = ""
+    lang: str = ""
+    term: str = ""
+    strength: float = 0.0
+    needs: str = "link"
+    clause_start: bool = True
+    strict: bool = False
+    slugs: tuple[str, ...] = ()
+    name_kind: str = "name"  # for mentions: name | coded_name | slur
+    slur_category: str = ""
+    capital_required: bool = False
+    cue: str = ""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    slots: tuple[Slot, ...]
+    rule: Rule
+    has_placeholder: bool = False
+
+
+@dataclass
+class Index:
+    by_word: dict[str, list[Pattern]] = field(default_factory=dict)
+    by_prefix: dict[str, list[tuple[str, Pattern]]] = field(default_factory=dict)
+    by_placeholder: dict[str, list[Pattern]] = field(default_factory=dict)
+    words: set[str] = field(default_factory=set)
+
+    def add(self, pattern: Pattern) -> None:
+        for slot in pattern.slots:
+            self.words.update(slot.words)
+            for phrase in slot.phrases:
+                self.words.update(phrase)
+        first = pattern.slots[0]
+        if first.kind != WORD:
+            raise ValueError(f"{pattern.rule.rule_id}: a pattern cannot start with '_' or '...'")
+        for w in first.words | {phrase[0] for phrase in first.phrases}:
+            self.by_word.setdefault(w, []).append(pattern)
+        for p in first.prefixes:
+            self.by_prefix.setdefault(p[:4], []).append((p, pattern))
+        for kind in first.placeholders:
+            self.by_placeholder.setdefault(kind, []).append(pattern)
+
+    def candidates(self, key: str) -> list[Pattern]:
+        found = list(self.by_word.get(key, ()))
+        for p, pattern in self.by_prefix.get(key[:4], ()):
+            if key.startswith(p):
+                found.append(pattern)
+        return found
+
+
+@dataclass
+class Compiled:
+    names: Index
+    main: Index
+    vocabulary: frozenset[str]
+    copula: frozenset[str]
+    function: frozenset[str]
+    clause_break: frozenset[str]
+
+
+def _word_keys(raw: str, *, where: str) -> list[str]:
+    """Normalise one word of a pattern; it may become several ("tuez-les" → tuez, les)."""
+    folded = word_normalise(raw)
+    keys = [_squeeze(m.group()) for m in _TOKEN.finditer(folded) if _is_token(m.group())]
+    if not keys:
+        raise ValueError(f"{where}: {raw!r} has no word in it")
+    return keys
+
+
+def _is_token(piece: str) -> bool:
+    if piece[0].isalnum():
+        return True
+    return len(piece) == 1 and unicodedata.category(piece).startswith("S")
+
+
+_PLACEHOLDERS = {"<community>": COMMUNITY, "<actor>": ACTOR}
+_PATTERN_PART = re.compile(r"\([^)]*\)|\S+")
+
+
+def _parse_pattern(text: str, *, where: str) -> tuple[Slot, ...]:
+    slots: list[Slot] = []
+    for raw in _PATTERN_PART.findall(text):
+        if raw == "...":
+            slots.append(Slot(GAP))
+        elif raw == "_":
+            slots.append(Slot(ANY))
+        elif raw in _PLACEHOLDERS:
+            slots.append(Slot(WORD, placeholders=(_PLACEHOLDERS[raw],)))
+        elif raw.startswith("(") and raw.endswith(")"):
+            words: set[str] = set()
+            prefixes: list[str] = []
+            phrases: list[tuple[str, ...]] = []
+            placeholders: list[str] = []
+            for alt in raw[1:-1].split("|"):
+                alt = alt.strip()
+                if alt in _PLACEHOLDERS:
+                    placeholders.append(_PLACEHOLDERS[alt])
+                elif alt.endswith("*") and " " not in alt:
+                    prefixes.append(_prefix(alt, where=where))
+                else:
+                    keys = _word_keys(alt, where=where)
+                    if len(keys) == 1:
+                        words.add(keys[0])
+                    else:
+                        phrases.append(tuple(keys))
+            slots.append(Slot(WORD, frozenset(words), tuple(prefixes), tuple(phrases), tuple(placeholders)))
+        elif raw.endswith("*"):
+            slots.append(Slot(WORD, prefixes=(_prefix(raw, where=where),)))
+        else:
+            slots.extend(Slot(WORD, frozenset([k])) for k in _word_keys(raw, where=where))
+    if not slots:
+        raise ValueError(f"{where}: empty pattern")
+    if slots[-1].kind in (GAP, ANY):
+        raise ValueError(f"{where}: a pattern cannot end with '_' or '...'")
+    return tuple(slots)
+
+
+def _prefix(raw: str, *, where: str) -> str:
+    keys = _word_keys(raw[:-1], where=where)
+    if len(keys) != 1 or len(keys[0]) < 4:
+        raise ValueError(f"{where}: prefix {raw!r} needs at least 4 letters")
+    return keys[0]
+
+
+def _add(index: Index, text: str, rule: Rule, *, where: str) -> None:
+    slots = _parse_pattern(text, where=where)
+    index.add(Pattern(slots, rule, any(s.placeholders for s in slots)))
+
+
+def _cue_entries(value: Any, *, where: str) -> list[tuple[str, str, bool]]:
+    """(lang, pattern, strict) for a per-language list of strings or {pattern, strict}."""
+    out = []
+    for lang, items in (value or {}).items():
+        for item in items or []:
+            pattern, strict = (item.get("pattern"), bool(item.get("strict", False))) if isinstance(item, dict) else (item, False)
+            if not isinstance(pattern, str):
+                # YAML reads a bare no/yes/on/off as a boolean: refuse rather than match "False".
+                raise ValueError(f"lexicon.yaml {where}.{lang}: {pattern!r} is not a string; quote it")
+            out.append((str(lang), pattern, strict))
+    return out
+
+
+def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
+    names, main = Index(), Index()
+    vocabulary: set[str] = set()
+
+    # 1. Community names, coded names and slurs; actors.
+    for d in community_definitions(path=communities_path):
+        for name in d.all_names():
+            variants = {name}
+            if " " in name or "-" in name:
+                # Hashtag form of a multi-word name: #KelTamasheq → keltamasheq.
+                variants.add(re.sub(r"[\s\-']", "", name))
+            for v in variants:
+                rule = Rule("mention", f"community:{d.slug}", slugs=(d.slug,), capital_required=name in d.case_sensitive)
+                _add(names, v, rule, where=f"communities.yaml {d.slug} {v!r}")
+        for t in d.derogatory_terms:
+            if t.confidence == "low":
+                continue  # documented for reviewers, not used: too often innocent
+            if t.kind == "epithet":
+                rule = Rule(
+                    "hostile", f"derogatory:{d.slug}:{t.lang}:{t.term}", category=t.category, lang=t.lang,
+                    term=t.term, strength=STRENGTH["medium"], needs="predication", slugs=(d.slug,),
+                )
+                _add(main, t.term, rule, where=f"communities.yaml {d.slug} {t.term!r}")
+            else:
+                rule = Rule(
+                    "mention", f"derogatory:{d.slug}:{t.lang}:{t.term}", slugs=(d.slug,), name_kind=t.kind,
+                    slur_category=t.category, strength=SLUR_WEIGHT.get(t.confidence, 0.0), lang=t.lang,
+                    term=t.term,
+                )
+                _add(names, t.term, rule, where=f"communities.yaml {d.slug} {t.term!r}")
+    for a in actor_definitions(path=communities_path):
+        for name in a.all_names():
+            rule = Rule("actor", f"actor:{a.slug}", slugs=(a.slug,), cue="armed" if a.armed_group else "")
+            _add(names, name, rule, where=f"communities.yaml {a.slug} {name!r}")
+
+    # 2. The lexicon.
+    data = yaml.safe_load(lexicon_path.read_text(encoding="utf-8"))
+    for category, per_lang in (data.get("categories") or {}).items():
+        if category not in SEVERITY:
+            raise ValueError(f"lexicon.yaml: unknown category {category!r}")
+        defaults = per_lang.get("defaults") or {}
+        for lang, entries in per_lang.items():
+            if lang == "defaults":
+                continue
+            for entry in entries or []:
+                where = f"lexicon.yaml {category}/{lang}/{entry.get('term')!r}"
+                strength = entry.get("strength", defaults.get("strength", "medium"))
+                needs = entry.get("needs", defaults.get("needs", "link"))
+                if strength not in STRENGTH or needs not in LINK_FACTOR or not entry.get("patterns"):
+                    raise ValueError(f"{where}: needs term, patterns, a known strength and needs")
+                rule = Rule(
+                    "hostile", f"lexicon:{lang}:{category}:{entry['term']}", category=category, lang=lang,
+                    term=str(entry["term"]), strength=STRENGTH[strength], needs=needs,
+                    clause_start=bool(entry.get("clause_start", True)), strict=bool(entry.get("strict", False)),
+                )
+                for p in entry["patterns"]:
+                    if not isinstance(p, str):
+                        raise ValueError(f"{where}: pattern {p!r} is not a string; quote it")
+                    _add(main, p, rule, where=where)
+    for cue, value in (data.get("cues") or {}).items():
+        if cue in ("copula", "function", "clause_break"):
+            continue
+        for lang, p, strict in _cue_entries(value, where=f"cues.{cue}"):
+            _add(main, p, Rule("cue", f"cue:{cue}", cue=cue, lang=lang, strict=strict), where=f"cues.{cue}")
+    for cue, value in (data.get("dampeners") or {}).items():
+        if cue not in DAMPENING:
+            raise ValueError(f"lexicon.yaml: unknown dampener {cue!r}")
+        for lang, p, strict in _cue_entries(value, where=f"dampeners.{cue}"):
+            _add(main, p, Rule("dampener", f"dampener:{cue}", cue=cue, lang=lang, strict=strict), where=cue)
+    for lang, p, strict in _cue_entries(data.get("benign_idioms"), where="benign_idioms"):
+        _add(main, p, Rule("idiom", "idiom", lang=lang), where="benign_idioms")
+
+    def word_set(name: str) -> frozenset[str]:
+        words: set[str] = set()
+        for _lang, p, _strict in _cue_entries((data.get("cues") or {}).get(name), where=name):
+            words.update(_word_keys(p, where=f"cues.{name}") if p.strip() else [])
+        return frozenset(words)
+
+    for index in (names, main):
+        vocabulary.update(k for k in index.words if len(k) >= 2 and k.isalpha())
+    return Compiled(
+        names=names, main=main, vocabulary=frozenset(vocabulary),
+        copula=word_set("copula"), function=word_set("function") | word_set("copula"),
+        clause_break=word_set("clause_break"),
+    )
+
+
+@lru_cache(maxsize=4)
+def compiled_rules(*, communities_path: Path | None = None, lexicon_path: Path | None = None) -> Compiled:
+    """Parse and index both YAML files, once per process per pair of paths."""
+    return _compile(
+        Path(communities_path or default_path()).resolve(),
+        Path(lexicon_path or (seeds_dir() / "lexicon.yaml")).resolve(),
+    )
+
+
+# --- one post ---------------------------------------------------------------
+
+
+@dataclass
+class Token:
+    key: str
+    start: int  # in normalised text
+    end: int
+    sent: int = 0
+    clause: int = 0
+    quoted: bool = False
+
+
+@dataclass
+class Match:
+    rule: Rule
+    start: int  # token indexes, end exclusive
+    end: int
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    slugs: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    kind: str  # name | coded_name | slur | actor
+    armed: bool = False
+    slur_rules: tuple[Rule, ...] = ()
+
+
+def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[int, int]]:
+    """Words and emoji with their sentence, clause and quotation; and where each question mark is."""
+    tokens: list[Token] = []
+    questions: dict[int, int] = {}
+    sent = clause = 0
+    new_sentence = new_clause = False
+    quote_depth = 0
+    straight_open = False
+    original = norm.original
+    for m in _TOKEN.finditer(norm.text):
+        piece = m.group()
+        if not _is_token(piece):
+            if piece in SENTENCE_END:
+                new_sentence = True
+                if piece == "?" and tokens:
+                    questions.setdefault(tokens[-1].sent, m.start())
+            elif piece in CLAUSE_PUNCT:
+                new_clause = True
+            elif piece in OPEN_QUOTES:
+                quote_depth += 1
+                new_clause = True
+            elif piece in CLOSE_QUOTES:
+                quote_depth = max(0, quote_depth - 1)
+                new_clause = True
+            elif piece == '"':
+                straight_open = not straight_open
+                new_clause = True
+            continue
+        if tokens and new_sentence:
+            sent += 1
+            clause += 1
+        elif tokens and new_clause:
+            clause += 1
+        new_sentence = new_clause = False
+        key = _squeeze(piece)
+        if key in compiled.clause_break and tokens:
+            clause += 1
+        quoted = quote_depth > 0 or straight_open
+        start, end = m.start(), m.end()
+        # A lower-case hashtag made of known words: #peulsdehors → peuls dehors.
+        first_original = norm.starts[start]
+        if (
+            first_original > 0 and original[first_original - 1] == "#" and piece.isalpha()
+            and len(piece) >= 6 and key not in compiled.vocabulary
+        ):
+            pieces = _segment(piece, compiled.vocabulary)
+            if pieces:
+                offset = start
+                for p in pieces:
+                    tokens.append(Token(_squeeze(p), offset, offset + len(p), sent, clause, quoted))
+                    offset += len(p)
+                continue
+        tokens.append(Token(key, start, end, sent, clause, quoted))
+    return tokens, questions
+
+
+def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:
+    """Split ``word`` into the fewest known words (at least two), or None."""
+    n = len(word)
+    if n > 40:
+        return None
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 2, n + 1):
+            piece = word[i:j]
+            if _squeeze(piece) in vocabulary:
+                candidate = best[i] + [piece]
+                if best[j] is None or len(candidate) < len(best[j]):
+                    best[j] = candidate
+    result = best[n]
+    return result if result and len(result) >= 2 else None
+
+
+def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: dict[str, dict[int, list[int]]]) -> int | None:
+    """Longest end (exclusive) of ``pattern`` starting at token ``k``, within one sentence."""
+    slots = pattern.slots
+    sent = tokens[k].sent
+    n = len(tokens)
+
+    def step(si: int, i: int) -> int | None:
+        if si == len(slots):
+            return i
+        slot = slots[si]
+        if slot.kind == GAP:
+            best = None
+            for skip in range(MAX_GAP + 1):
+                j = i + skip
+                if j > n or (skip and tokens[j - 1].sent != sent):
+                    break
+                r = step(si + 1, j)
+                if r is not None and (best is None or r > best):
+                    best = r
+            return best
+        if i >= n or tokens[i].sent != sent:
+            return None
+        if slot.kind == ANY:
+            return step(si + 1, i + 1)
+        ends: list[int] = []
+        if slot.accepts(tokens[i].key):
+            ends.append(i + 1)
+        for phrase in slot.phrases:
+            j = i + len(phrase)
+            if j <= n and tokens[j - 1].sent == sent and all(tokens[i + q].key == w for q, w in enumerate(phrase)):
+                ends.append(j)
+        for kind in slot.placeholders:
+            ends.extend(mention_ends[kind].get(i, ()))
+        best = None
+        for end in ends:
+            r = step(si + 1, end)
+            if r is not None and (best is None or r > best):
+                best = r
+        return best
+
+    return step(0, k)
+
+
+def _find(index: Index, tokens: list[Token], mention_ends: dict[str, dict[int, list[int]]]) -> list[Match]:
+    found: list[Match] = []
+    for k, tok in enumerate(tokens):
+        candidates = index.candidates(tok.key)
+        for kind, ends in mention_ends.items():
+            if k in ends:
+                candidates = candidates + index.by_placeholder.get(kind, [])
+        for pattern in candidates:
+            end = _match_at(pattern, tokens, k, mention_ends)
+            if end is not None and end > k:
+                found.append(Match(pattern.rule, k, end))
+    return found
+
+
+def _mentions(norm: Normalised, tokens: list[Token], compiled: Compiled) -> tuple[list[Mention], list[Mention]]:
+    """Community and actor mentions; overlapping ones keep the longest."""
+    raw = _find(compiled.names, tokens, {COMMUNITY: {}, ACTOR: {}})
+    grouped: dict[tuple[int, int, str], list[Rule]] = {}
+    for m in raw:
+        if m.rule.capital_required:
+            first = norm.original_slice(tokens[m.start].start, tokens[m.start].end)[:1]
+            if not first.isupper():
+                continue
+        kind = "actor" if m.rule.kind == "actor" else m.rule.name_kind
+        grouped.setdefault((m.start, m.end, "actor" if kind == "actor" else "community"), []).append(m.rule)
+    spans = sorted(grouped, key=lambda s: (-(s[1] - s[0]), s[0]))
+    taken: set[int] = set()
+    communities: list[Mention] = []
+    actors: list[Mention] = []
+    for start, end, family in spans:
+        if any(i in taken for i in range(start, end)):
+            continue
+        taken.update(range(start, end))
+        rules = grouped[(start, end, family)]
+        slugs = tuple(dict.fromkeys(s for r in rules for s in r.slugs))
+        if family == "actor":
+            actors.append(Mention(start, end, slugs, tuple(r.rule_id for r in rules), "actor",
+                                  armed=any(r.cue == "armed" for r in rules)))
+        else:
+            kinds = {r.name_kind for r in rules}
+            kind = "slur" if "slur" in kinds else ("coded_name" if "coded_name" in kinds else "name")
+            communities.append(Mention(start, end, slugs, tuple(dict.fromkeys(r.rule_id for r in rules)), kind,
+                                       slur_rules=tuple(r for r in rules if r.name_kind == "slur")))
+    communities.sort(key=lambda m: m.start)
+    actors.sort(key=lambda m: m.start)
+    return communities, actors
+
+
+@dataclass
+class Hit:
+    """A hostile term (or an actor equation, or a slur) and the community it is aimed at."""
+
+    rule: Rule
+    category: str
+    start: int
+    end: int
+    weight: float
+    target: Mention
+    cues: list[Match] = field(default_factory=list)
+    dampeners: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, start, end) in normalised text
+
+
+class _Post:
+    """Everything known about one post while detecting; discarded afterwards."""
+
+    def __init__(self, text: str, language: str, compiled: Compiled):
+        self.text = text
+        self.language = language
+        self.compiled = compiled
+        self.norm = text_normalise(text)
+        self.tokens, self.questions = _tokenise(self.norm, compiled)
+
+    # Post language is only worked out when a strict entry needs it.
+    def post_language(self) -> str:
+        if not self.language:
+            from monitor.detection.language import language_detect
+
+            self.language = language_detect(self.text) or "other"
+        return self.language
+
+    def strict_ok(self, rule: Rule, start: int, end: int) -> bool:
+        if not rule.strict:
+            return True
+        written = self.norm.original_slice(self.tokens[start].start, self.tokens[end - 1].end).casefold()
+        return any(c in SAHEL_LETTERS for c in written) or self.post_language() == rule.lang
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self.norm.original_span(self.tokens[start].start, self.tokens[end - 1].end)
+
+    def allowed_in_gap(self, i: int, covered: set[int]) -> bool:
+        return self.tokens[i].key in self.compiled.function or i in covered
+
+    def is_genitive(self, m: Mention) -> bool:
+        """"les bœufs des Peuls": the Peuls are not the subject of what follows."""
+        k = m.start
+        if k >= 2 and self.tokens[k - 1].key in ("des", "de", "d", "du", "of") and self.tokens[k - 1].sent == self.tokens[m.start].sent:
+            before = self.tokens[k - 2]
+            return before.key not in self.compiled.function and before.sent == self.tokens[k].sent
+        return False
+
+    def relation(self, m: Mention, start: int, end: int, covered: set[int]) -> str | None:
+        """How mention ``m`` relates to the term at tokens [start, end): copula, adjacent, ... or None."""
+        toks = self.tokens
+        if toks[m.start].sent != toks[start].sent:
+            return None
+        if m.end <= start:
+            gap = range(m.end, start)
+            if len(gap) == 0:
+                return "adjacent"
+            if len(gap) <= 2 and all(toks[i].key in DETERMINERS for i in gap):
+                return "adjacent"
+            if (
+                len(gap) <= COPULA_GAP and not self.is_genitive(m)
+                and all(self.allowed_in_gap(i, covered) for i in gap)
+                and any(toks[i].key in self.compiled.copula for i in gap)
+            ):
+                return "copula"
+            return "sentence"
+        if end <= m.start:
+            gap = range(end, m.start)
+            if len(gap) <= 2 and all(toks[i].key in DETERMINERS_BEFORE for i in gap):
+                return "adjacent_before"
+            if (
+                len(gap) <= COPULA_GAP and all(self.allowed_in_gap(i, covered) for i in gap)
+                and any(toks[i].key in self.compiled.copula for i in gap)
+            ):
+                return "copula_reverse"
+            return "sentence"
+        return "copula"  # overlapping: the pattern itself contains the community
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def _inside(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return b0 <= a0 and a1 <= b1
+
+
+def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None = None) -> list[Detection]:
+    """Run the lexicon detector on one post; one ``Detection`` per targeted community.
+
+    Pure: reads the YAML files once per process (``compiled_rules``), no database.
+    """
+    compiled = compiled or compiled_rules()
+    if not text or not text.strip():
+        return []
+    post = _Post(text, language, compiled)
+    tokens = post.tokens
+    if not tokens:
+        return []
+    communities, actors = _mentions(post.norm, tokens, compiled)
+    if not communities:
+        return []
+    mention_ends: dict[str, dict[int, list[int]]] = {COMMUNITY: {}, ACTOR: {}}
+    for m in communities:
+        mention_ends[COMMUNITY].setdefault(m.start, []).append(m.end)
+    for m in actors:
+        if m.armed:
+            mention_ends[ACTOR].setdefault(m.start, []).append(m.end)
+
+    # 2. Everything the lexicon knows, sorted by kind.
+    hostile: list[Match] = []
+    cues: dict[str, list[Match]] = {}
+    dampeners: dict[str, list[Match]] = {}
+    idioms: list[Match] = []
+    for match in _find(compiled.main, tokens, mention_ends):
+        rule = match.rule
+        if not post.strict_ok(rule, match.start, match.end):
+            continue
+        if rule.kind == "hostile":
+            hostile.append(match)
+        elif rule.kind == "cue":
+            cues.setdefault(rule.cue, []).append(match)
+        elif rule.kind == "dampener":
+            dampeners.setdefault(rule.cue, []).append(match)
+        elif rule.kind == "idiom":
+            idioms.append(match)
+    hostile = [h for h in hostile if not any(_overlaps(h.start, h.end, i.start, i.end) for i in idioms)]
+    hostile = _dedupe(hostile, language=language)
+    covered = {i for h in hostile for i in range(h.start, h.end)}
+    mention_tokens = {i for m in communities for i in range(m.start, m.end)}
+    gap_ok = covered | mention_tokens | {i for i, t in enumerate(tokens) if t.key in CONJUNCTIONS}
+    calls = cues.get("call", [])
+    # A negation that is part of a hostile phrase ("pas des humains"), of a
+    # call ("n'hésitez pas", "why not") or of a fixed phrase ("no better than")
+    # is not a negation of anything.
+    not_negating = calls + cues.get("not_negation", [])
+    negations = [
+        n for n in dampeners.get("negation", [])
+        if not any(_inside(n.start, n.end, h.start, h.end) for h in hostile)
+        and not any(_overlaps(n.start, n.end, c.start, c.end) for c in not_negating)
+    ]
+
+    # 3. Link hostile terms to communities.
+    hits: list[Hit] = []
+    for h in hostile:
+        rule = h.rule
+        for target, relation in _targets(post, h, rule, communities, gap_ok):
+            if rule.slugs and not set(rule.slugs) & set(target.slugs):
+                continue  # an epithet aimed at another community
+            factor = (BLAME_FACTOR if rule.category == "collective_blame" and rule.needs == "predication" else LINK_FACTOR[rule.needs]).get(relation)
+            if not factor:
+                continue
+            hits.append(Hit(rule, rule.category, h.start, h.end, rule.strength * factor, target))
+    # A community said to be an armed group: "les Peuls sont la katiba Macina".
+    for a in actors:
+        if not a.armed:
+            continue
+        for m in communities:
+            relation = post.relation(m, a.start, a.end, gap_ok)
+            if relation in ("copula", "copula_reverse") and not _overlaps(a.start, a.end, m.start, m.end):
+                rule = Rule("hostile", a.rule_ids[0], category="collective_blame", strength=ACTOR_EQUATION_WEIGHT)
+                hits.append(Hit(rule, "collective_blame", a.start, a.end, ACTOR_EQUATION_WEIGHT * BLAME_FACTOR[relation], m))
+    # A slur names its target and is hostile by itself.
+    for m in communities:
+        for r in m.slur_rules:
+            if r.strength:
+                rule = Rule("hostile", r.rule_id, category=r.slur_category, strength=r.strength)
+                hits.append(Hit(rule, r.slur_category, m.start, m.end, r.strength, m))
+    if not hits:
+        return []
+
+    # 4. Cues and dampeners.
+    for hit in hits:
+        _apply_cues(post, hit, cues, gap_ok)
+        _apply_dampeners(post, hit, dampeners, negations, cues)
+    hits = _strongest(hits)
+
+    return _assemble(post, hits, communities)
+
+
+def _dedupe(matches: list[Match], *, language: str = "") -> list[Match]:
+    """One match per category and span ("rats" is French and English): the post's language first."""
+    ordered = sorted(matches, key=lambda m: (-m.rule.strength, m.rule.lang != language, m.start))
+    kept: dict[tuple[str, int, int, str], Match] = {}
+    for m in ordered:
+        kept.setdefault((m.rule.category, m.start, m.end, m.rule.needs), m)
+    return sorted(kept.values(), key=lambda m: (m.start, m.end))
+
+
+def _strongest(hits: list[Hit]) -> list[Hit]:
+    """Where hits of one category on one target overlap ("cachent les jihadistes" and
+    "jihadistes"), keep the heaviest, so one phrase is not counted twice."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: -h.weight):
+        if any(
+            k.category == hit.category and k.target is hit.target and _overlaps(k.start, k.end, hit.start, hit.end)
+            for k in kept
+        ):
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_ok: set[int]) -> list[tuple[Mention, str]]:
+    """The mentions a hostile term is about, with how each relates to it."""
+    tokens = post.tokens
+    inside = [m for m in communities if _inside(m.start, m.end, h.start, h.end)]
+    if inside:
+        # "<community>" in the pattern: the target is written into the phrase.
+        return [(m, "copula") for m in inside]
+    sent = tokens[h.start].sent
+    same = [m for m in communities if tokens[m.start].sent == sent]
+    if rule.needs != "link":
+        out = []
+        for m in same:
+            relation = post.relation(m, h.start, h.end, gap_ok)
+            if relation and relation != "sentence":
+                out.append((m, relation))
+        return out
+    if same:
+        after = [m for m in same if m.start >= h.end]
+        before = [m for m in same if m.end <= h.start]
+        # Orders and threats aim at their object ("tuez les Peuls"); accusations
+        # at their subject ("les Peuls cachent les terroristes").
+        if rule.category == "collective_blame":
+            chosen = before or after
+        else:
+            chosen = after or before
+        return [(m, "sentence") for m in chosen]
+    # A neighbouring sentence, close by, when a pronoun carries the community over:
+    # "Les Peuls ont attaqué. Il faut tous les tuer." but not "... Il faut éliminer ces terroristes."
+    if not _has_anaphora(post, h):
+        return []
+    near = [
+        m for m in communities
+        if abs(tokens[m.start].sent - sent) == 1
+        and min(abs(m.start - h.end), abs(h.start - m.end)) <= WINDOW_TOKENS
+    ]
+    return [(m, "window") for m in near]
+
+
+def _has_anaphora(post: _Post, h: Match) -> bool:
+    """Does the term's clause refer back to people with a pronoun ("les tuer", "kill them", "tuez-les")?"""
+    tokens = post.tokens
+    clause = tokens[h.start].clause
+    for k in range(max(0, h.start - 3), min(len(tokens), h.end + 3)):
+        if tokens[k].clause != clause or tokens[k].key not in ANAPHORA:
+            continue
+        # French "les" after the verb is a pronoun only when nothing follows it ("tuez-les"),
+        # otherwise an article ("tuez les terroristes").
+        if tokens[k].key == "les" and k >= h.end and k + 1 < len(tokens) and tokens[k + 1].clause == clause:
+            continue
+        return True
+    return False
+
+
+def _apply_cues(post: _Post, hit: Hit, cues: dict[str, list[Match]], gap_ok: set[int]) -> None:
+    tokens = post.tokens
+    clause = tokens[hit.start].clause
+    if hit.category in CALLABLE and hit.rule.strength < STRENGTH["strong"]:
+        called = [
+            c for c in cues.get("call", [])
+            if c.end <= hit.start and tokens[c.start].clause == clause and hit.start - c.end <= CALL_REACH
+        ]
+        if called:
+            hit.weight = min(MAX_WEIGHT, hit.weight + CALL_BOOST)
+            hit.cues.append(called[-1])
+        elif hit.rule.clause_start and _opens_clause(post, hit):
+            # An order: the verb opens its clause ("Tuer les Peuls", "Kill the Fulani").
+            hit.weight = min(MAX_WEIGHT, hit.weight + CALL_BOOST)
+    if hit.category != "threat":
+        m = hit.target
+        for q in cues.get("quantifier", []):
+            near_mention = (q.end <= m.start and m.start - q.end <= 2) or (m.end <= q.start and q.start - m.end <= 2)
+            in_gap = m.end <= q.start and q.end <= hit.start
+            if (near_mention or in_gap) and tokens[q.start].sent == tokens[m.start].sent:
+                hit.weight = min(MAX_WEIGHT, hit.weight + QUANTIFIER_BOOST)
+                hit.cues.append(q)
+                break
+
+
+def _opens_clause(post: _Post, hit: Hit) -> bool:
+    tokens = post.tokens
+    clause = tokens[hit.start].clause
+    k = hit.start - 1
+    while k >= 0 and tokens[k].clause == clause:
+        if tokens[k].key not in ORDER_OPENERS and not (hit.target.start <= k < hit.target.end):
+            return False
+        k -= 1
+    return True
+
+
+def _apply_dampeners(
+    post: _Post, hit: Hit, dampeners: dict[str, list[Match]], negations: list[Match], cues: dict[str, list[Match]]
+) -> None:
+    tokens = post.tokens
+    sent, clause = tokens[hit.start].sent, tokens[hit.start].clause
+    m = hit.target
+    found: list[tuple[str, int, int]] = []
+
+    def note(kind: str, match: Match) -> None:
+        found.append((kind, tokens[match.start].start, tokens[match.end - 1].end))
+
+    for n in negations:
+        if _inside(n.start, n.end, hit.start, hit.end):
+            continue
+        wraps = n.start <= hit.start and hit.end <= n.end
+        before = n.end <= hit.start and tokens[n.start].clause == clause and hit.start - n.end <= NEGATION_REACH
+        in_predication = m.end <= n.start and n.end <= hit.start and tokens[n.start].sent == sent
+        if wraps or before or in_predication:
+            note("negation", n)
+            break
+    for c in dampeners.get("reporting", []):
+        if tokens[c.start].sent == sent:
+            note("reporting", c)
+            break
+    quoted = tokens[hit.start].quoted
+    for kind in ("counter_speech", "condemnation"):
+        for c in dampeners.get(kind, []):
+            if _overlaps(c.start, c.end, hit.start, hit.end):
+                continue
+            # "Je ne suis pas raciste, mais ...": what follows "mais" is the speaker's own view.
+            if c.end <= hit.start and _break_between(post, c.end, hit.start):
+                continue
+            # Condemning an event ("je condamne l'attaque") says nothing about the
+            # next sentence; it covers its own sentence or a quotation it comments on.
+            if kind == "condemnation" and tokens[c.start].sent != sent and not (quoted and not tokens[c.start].quoted):
+                continue
+            note(kind, c)
+            break
+    asked = [q for q in dampeners.get("question", []) if tokens[q.start].sent == sent]
+    if post.questions.get(sent) is not None or asked:
+        # "Faut-il tous les tuer ?" asks for it: a call in the question keeps its weight.
+        if not any(tokens[c.start].sent == sent for c in cues.get("call", [])):
+            if asked:
+                note("question", asked[0])
+            else:
+                q = post.questions[sent]
+                found.append(("question", q, q + 1))
+    if quoted and sum(1 for t in tokens if not t.quoted) >= 3:
+        found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
+    for i in dampeners.get("identity", []):
+        if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent:
+            note("identity", i)
+            break
+    for kind, _s, _e in found:
+        hit.weight *= DAMPENING[kind]
+    hit.dampeners.extend(found)
+
+
+def _break_between(post: _Post, start: int, end: int) -> bool:
+    """Is there a "mais"/"but" between tokens ``start`` and ``end``?"""
+    return any(post.tokens[i].key in post.compiled.clause_break for i in range(start, end))
+
+
+def _assemble(post: _Post, hits: list[Hit], communities: list[Mention]) -> list[Detection]:
+    by_slug: dict[str, list[Hit]] = {}
+    for hit in hits:
+        for slug in hit.target.slugs:
+            by_slug.setdefault(slug, []).append(hit)
+    detections = []
+    for slug, slug_hits in by_slug.items():
+        remaining = 1.0
+        for hit in slug_hits:
+            remaining *= 1.0 - max(0.0, min(MAX_WEIGHT, hit.weight))
+        score = round(1.0 - remaining, 4)
+        strongest = max(h.weight for h in slug_hits)
+        categories = {h.category for h in slug_hits if h.weight >= 0.25 or h.weight >= strongest}
+        evidence: dict[tuple[int, int, str, str], dict] = {}
+
+        def add(a: int, b: int, rule_id: str, role: str) -> None:
+            evidence.setdefault(
+                (a, b, rule_id, role), {"start": a, "end": b, "text": post.text[a:b], "rule": rule_id, "role": role}
+            )
+
+        for hit in slug_hits:
+            m = hit.target
+            rule_id = next((r for r in m.rule_ids if r == f"community:{slug}" or f":{slug}:" in r), m.rule_ids[0])
+            add(*post.span(m.start, m.end), rule_id, "target")
+            add(*post.span(hit.start, hit.end), hit.rule.rule_id, "hostile")
+            for c in hit.cues:
+                add(*post.span(c.start, c.end), c.rule.rule_id, "hostile")
+            for kind, s, e in hit.dampeners:
+                add(*post.norm.original_span(s, e), f"dampener:{kind}", "dampener")
+        detections.append(
+            Detection(
+                community=slug,
+                categories=[c for c in SEVERITY if c in categories],
+                score=score,
+                evidence=sorted(evidence.values(), key=lambda e: (e["start"], e["end"], e["role"], e["rule"])),
+                detector=DETECTOR_ID,
+            )
+        )
+    return sorted(detections, key=lambda d: (-d.score, d.community))
