@@ -485,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
         write_jsonl(input_file, posts)
         write_jsonl(warm_file, warm)
         print(f"input: {args.posts} posts from {origin} in {input_file}", flush=True)
+        load = os.getloadavg()[0]
+        if load > 0.5:
+            print(f"note: load average is {load:.2f}; other work on this machine skews the numbers", flush=True)
 
         print("measuring bare encode ...", flush=True)
         bare = measure_bare([p["text"] for p in posts])

@@ -51,6 +51,7 @@ LINK_FACTOR = {
     "link": {"copula": 1.0, "adjacent": 1.0, "adjacent_before": 1.0, "sentence": 1.0, "window": 0.75},
     "predication": {"copula": 1.0, "adjacent": 0.8, "adjacent_before": 0.8},
     "adjacent": {"adjacent": 1.0, "adjacent_before": 1.0, "copula": 0.9},
+    "before": {"adjacent_before": 1.0},  # "fucking Fulani", not "Fulani fucking won"
 }
 # "Peuls terroristes" may name particular attackers; "les Peuls sont des terroristes" cannot.
 BLAME_FACTOR = {"copula": 1.0, "adjacent": 0.6, "adjacent_before": 0.5, "copula_reverse": 0.7}
@@ -62,7 +63,8 @@ DAMPENING = {
     "counter_speech": 0.35,
     "condemnation": 0.35,
     "reporting": 0.5,
-    "question": 0.6,
+    "question": 0.6,  # an enquiry ("est-ce vrai que ...?")
+    "rhetorical": 0.85,  # a bare "?": "Pourquoi les Peuls sont-ils si sales ?" still says it
     "quotation": 0.6,
     "identity": 0.3,
 }
@@ -336,7 +338,7 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
         for lang, p, strict in _cue_entries(value, where=f"cues.{cue}"):
             _add(main, p, Rule("cue", f"cue:{cue}", cue=cue, lang=lang, strict=strict), where=f"cues.{cue}")
     for cue, value in (data.get("dampeners") or {}).items():
-        if cue not in DAMPENING:
+        if cue not in DAMPENING or cue in ("quotation", "rhetorical"):
             raise ValueError(f"lexicon.yaml: unknown dampener {cue!r}")
         for lang, p, strict in _cue_entries(value, where=f"dampeners.{cue}"):
             _add(main, p, Rule("dampener", f"dampener:{cue}", cue=cue, lang=lang, strict=strict), where=cue)
@@ -628,12 +630,15 @@ class _Post:
                 return "adjacent"
             if len(gap) <= 2 and all(toks[i].key in DETERMINERS for i in gap):
                 return "adjacent"
-            if (
-                len(gap) <= COPULA_GAP and not self.is_genitive(m)
-                and all(self.allowed_in_gap(i, covered) for i in gap)
-                and any(toks[i].key in self.compiled.copula for i in gap)
-            ):
-                return "copula"
+            if len(gap) <= COPULA_GAP and not self.is_genitive(m) and all(self.allowed_in_gap(i, covered) for i in gap):
+                if any(toks[i].key in self.compiled.copula for i in gap):
+                    return "copula"
+                # Inverted: "Why ARE Fulani so stupid", "Pourquoi les Peuls sont-ils ..." is handled above.
+                k = m.start - 1
+                while k >= 0 and toks[k].key in DETERMINERS and toks[k].sent == toks[m.start].sent:
+                    k -= 1
+                if k >= 0 and toks[k].key in self.compiled.copula and toks[k].sent == toks[m.start].sent:
+                    return "copula"
             return "sentence"
         if end <= m.start:
             gap = range(end, m.start)
@@ -907,7 +912,7 @@ def _apply_dampeners(
                 note("question", asked[0])
             else:
                 q = post.questions[sent]
-                found.append(("question", q, q + 1))
+                found.append(("rhetorical", q, q + 1))
     if quoted and sum(1 for t in tokens if not t.quoted) >= 3:
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
     for i in dampeners.get("identity", []):
