@@ -486,8 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         write_jsonl(warm_file, warm)
         print(f"input: {args.posts} posts from {origin} in {input_file}", flush=True)
         load = os.getloadavg()[0]
-        if load > 0.5:
-            print(f"note: load average is {load:.2f}; other work on this machine skews the numbers", flush=True)
+        if load > 0.5 * (os.cpu_count() or 1):
+            print(f"note: load average {load:.2f}; if other work is running, it skews the numbers", flush=True)
 
         print("measuring bare encode ...", flush=True)
         bare = measure_bare([p["text"] for p in posts])

@@ -53,37 +53,45 @@ def clusters_assign(
     batch_sims = vectors @ vectors.T if len(vectors) else np.zeros((0, 0))
 
     assignments: list[Assignment] = []
-    for i, post_id in enumerate(post_ids):
-        post = posts.get(post_id)
-        if post is None:
-            continue  # deleted meanwhile
-        if post.cluster_id is not None:
-            cluster_of[post_id] = post.cluster_id
-            continue
-        candidates = [
-            (n.score, cluster_of[n.post_id])
-            for n in neighbours[i]
-            if n.score >= threshold and n.post_id in cluster_of and n.post_id != post_id
-        ]
-        candidates += [
-            (float(batch_sims[i, j]), cluster_of[post_ids[j]])
-            for j in range(i)
-            if batch_sims[i, j] >= threshold and post_ids[j] in cluster_of
-        ]
-        best = max(candidates, key=lambda c: c[0], default=None)
-        seen = post.created_at or post.ingested_at
-        with transaction.atomic():
-            if best is None:
-                cluster = Cluster.objects.create(representative_id=post_id, size=0, first_seen=seen, last_seen=seen)
-                cluster_id, similarity = cluster.pk, None
-            else:
-                similarity, cluster_id = best
-            if Post.objects.filter(pk=post_id, cluster__isnull=True).update(cluster_id=cluster_id):
-                Cluster.objects.filter(pk=cluster_id).update(
-                    size=F("size") + 1,
-                    first_seen=Least(F("first_seen"), seen) if seen else F("first_seen"),
-                    last_seen=Greatest(F("last_seen"), seen) if seen else F("last_seen"),
-                )
-        cluster_of[post_id] = cluster_id
-        assignments.append(Assignment(post_id=post_id, cluster_id=cluster_id, similarity=similarity))
+    # One transaction for the batch: fewer commits, and a crash leaves no half-counted cluster.
+    with transaction.atomic():
+        for i, post_id in enumerate(post_ids):
+            post = posts.get(post_id)
+            if post is None:
+                continue  # deleted meanwhile
+            if post.cluster_id is not None:
+                cluster_of[post_id] = post.cluster_id
+                continue
+            candidates = [
+                (n.score, cluster_of[n.post_id])
+                for n in neighbours[i]
+                if n.score >= threshold and n.post_id in cluster_of and n.post_id != post_id
+            ]
+            candidates += [
+                (float(batch_sims[i, j]), cluster_of[post_ids[j]])
+                for j in range(i)
+                if batch_sims[i, j] >= threshold and post_ids[j] in cluster_of
+            ]
+            best = max(candidates, key=lambda c: c[0], default=None)
+            cluster_id = _cluster_join(post=post, cluster_id=best[1] if best else None)
+            similarity = best[0] if best else None
+            cluster_of[post_id] = cluster_id
+            assignments.append(Assignment(post_id=post_id, cluster_id=cluster_id, similarity=similarity))
     return assignments
+
+
+def _cluster_join(*, post: Post, cluster_id: int | None) -> int:
+    """Put ``post`` in ``cluster_id`` (or a new cluster) and update the cluster's size and dates.
+
+    The conditional update makes a retried batch count each post once.
+    """
+    seen = post.created_at or post.ingested_at
+    if cluster_id is None:
+        cluster_id = Cluster.objects.create(representative_id=post.pk, size=0, first_seen=seen, last_seen=seen).pk
+    if Post.objects.filter(pk=post.pk, cluster__isnull=True).update(cluster_id=cluster_id):
+        Cluster.objects.filter(pk=cluster_id).update(
+            size=F("size") + 1,
+            first_seen=Least(F("first_seen"), seen),
+            last_seen=Greatest(F("last_seen"), seen),
+        )
+    return cluster_id

@@ -106,12 +106,59 @@ def posts_index(*, post_ids: list[int]) -> list[int]:
     return ids
 
 
-def posts_detect(*, post_ids: list[int]) -> DetectResult:
-    """Run detection on pending posts, create flags, and mark the posts processed."""
+def _post_flags(*, post: Post, language: str, communities: dict[str, Community], threshold: float, now) -> list[Flag]:
+    """The flags the detector raises on one post (not saved)."""
     from monitor.communities import communities_load
-    from monitor.detection import detect_text, detection_threshold
-    from monitor.detection.language import language_detect
+    from monitor.detection import detect_text
     from monitor.priority import flag_priority
+
+    flags = []
+    for detection in detect_text(post.text, language=language):
+        if detection.score < threshold:
+            continue
+        if detection.community not in communities:
+            communities_load()  # seeds changed since the last load
+            communities.update({c.slug: c for c in Community.objects.all()})
+        community = communities.get(detection.community)
+        if community is None:
+            logger.warning("detector named unknown community %r", detection.community)
+            continue
+        priority = flag_priority(
+            categories=list(detection.categories),
+            score=float(detection.score),
+            followers=post.author_followers,
+            likes=post.likes,
+            shares=post.shares,
+            replies=post.replies,
+            views=post.views,
+            cluster_size=post.cluster.size if post.cluster_id else 1,
+            created_at=post.created_at,
+            now=now,
+        )
+        flags.append(
+            Flag(
+                post=post,
+                kind=Flag.Kind.INCITEMENT,
+                community=community,
+                category=detection.categories[0],
+                categories=list(detection.categories),
+                score=round(float(detection.score), 4),
+                evidence=list(detection.evidence),
+                detector=detection.detector,
+                priority=priority,
+            )
+        )
+    return flags
+
+
+def posts_detect(*, post_ids: list[int]) -> DetectResult:
+    """Run detection on pending posts, create flags, and mark the posts processed.
+
+    One transaction for the batch: a crash leaves the whole batch pending, and a
+    post already marked processed (by a concurrent run) is not counted again.
+    """
+    from monitor.detection import detection_threshold
+    from monitor.detection.language import language_detect
 
     result = DetectResult()
     posts = list(_pending(post_ids).select_related("cluster").order_by("id"))
@@ -120,56 +167,17 @@ def posts_detect(*, post_ids: list[int]) -> DetectResult:
     communities = {c.slug: c for c in Community.objects.all()}
     threshold = detection_threshold()
     now = timezone.now()
-    for post in posts:
-        language = post.language or language_detect(post.text)
-        flags = []
-        for detection in detect_text(post.text, language=language):
-            if detection.score < threshold:
-                continue
-            if detection.community not in communities:
-                communities_load()
-                communities = {c.slug: c for c in Community.objects.all()}
-            community = communities.get(detection.community)
-            if community is None:
-                logger.warning("detector named unknown community %r", detection.community)
-                continue
-            flags.append(
-                Flag(
-                    post=post,
-                    kind=Flag.Kind.INCITEMENT,
-                    community=community,
-                    category=detection.categories[0],
-                    categories=list(detection.categories),
-                    score=round(float(detection.score), 4),
-                    evidence=list(detection.evidence),
-                    detector=detection.detector,
-                    priority=flag_priority(
-                        categories=list(detection.categories),
-                        score=float(detection.score),
-                        followers=post.author_followers,
-                        likes=post.likes,
-                        shares=post.shares,
-                        replies=post.replies,
-                        views=post.views,
-                        cluster_size=post.cluster.size if post.cluster_id else 1,
-                        created_at=post.created_at,
-                        now=now,
-                    ),
-                )
-            )
-        with transaction.atomic():
-            if flags:
-                Flag.objects.bulk_create(flags, ignore_conflicts=True)
+    with transaction.atomic():
+        for post in posts:
+            language = post.language or language_detect(post.text)
+            flags = _post_flags(post=post, language=language, communities=communities, threshold=threshold, now=now)
+            Flag.objects.bulk_create(flags, ignore_conflicts=True)
             changed = _pending([post.pk]).update(
-                status=Post.Status.PROCESSED,
-                processed_at=now,
-                status_changed_at=now,
-                language=language,
-                error="",
+                status=Post.Status.PROCESSED, processed_at=now, status_changed_at=now, language=language, error=""
             )
-        if changed:
-            result.processed += 1
-            result.flags_created += len(flags)
+            if changed:
+                result.processed += 1
+                result.flags_created += len(flags)
     return result
 
 

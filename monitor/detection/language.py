@@ -122,3 +122,8 @@ def language_detect(text: str) -> str:
     if top >= needed and top >= 1.5 * second and top - second >= 0.7:
         return best
     return "other"
+
+
+def common_words() -> frozenset[str]:
+    """French, English, Bambara and Fula function words (folded), for other modules' sanity checks."""
+    return frozenset(_FR | _EN | _BM_STRONG | _BM_WEAK | _FF_STRONG | _FF_WEAK)

@@ -40,6 +40,7 @@ import yaml
 
 from monitor.communities import actor_definitions, community_definitions, default_path, seeds_dir
 from monitor.detection.base import SEVERITY, Detection
+from monitor.detection.language import common_words, language_detect
 from monitor.detection.normalise import Normalised, text_normalise, word_normalise
 
 DETECTOR_ID = "lexicon-v1"
@@ -48,13 +49,14 @@ STRENGTH = {"strong": 0.8, "medium": 0.6, "weak": 0.45}
 # How much of a term's strength survives, by what the entry needs and how the
 # community relates to it. Missing keys mean "no link".
 LINK_FACTOR = {
-    "link": {"copula": 1.0, "adjacent": 1.0, "adjacent_before": 1.0, "sentence": 1.0, "window": 0.75},
-    "predication": {"copula": 1.0, "adjacent": 0.8, "adjacent_before": 0.8},
+    "link": {"copula": 1.0, "adjacent": 1.0, "adjacent_before": 1.0, "sentence": 1.0, "window": 0.9},
+    "predication": {"copula": 1.0, "adjacent": 0.8, "adjacent_before": 0.8, "predicate": 0.85, "window": 0.9},
     "adjacent": {"adjacent": 1.0, "adjacent_before": 1.0, "copula": 0.9},
     "before": {"adjacent_before": 1.0},  # "fucking Fulani", not "Fulani fucking won"
 }
 # "Peuls terroristes" may name particular attackers; "les Peuls sont des terroristes" cannot.
-BLAME_FACTOR = {"copula": 1.0, "adjacent": 0.6, "adjacent_before": 0.5, "copula_reverse": 0.7}
+# No "predicate" here: "les Peuls sont (les premières victimes des) terroristes".
+BLAME_FACTOR = {"copula": 1.0, "adjacent": 0.6, "adjacent_before": 0.5, "copula_reverse": 0.7, "window": 0.8}
 CALL_BOOST = 0.35
 QUANTIFIER_BOOST = 0.1
 MAX_WEIGHT = 0.95
@@ -77,6 +79,8 @@ NEGATION_REACH = 5
 CALL_REACH = 8
 MAX_GAP = 3
 COPULA_GAP = 8
+# "Les Peuls sont [la pire espèce de] vermine": after the copula, a few words of any kind.
+PREDICATE_REACH = 6
 # Letters a Bambara or Fula writer uses and a French or English one does not.
 SAHEL_LETTERS = frozenset("ɛɔɲŋɓɗƴ")
 # Small words that may sit between a community and the term that follows it ("Peuls, DES serpents").
@@ -88,6 +92,8 @@ DETERMINERS = frozenset(
 DETERMINERS_BEFORE = frozenset("de d les ces tous toutes all the these those".split())
 # Pronouns that carry a community named in the previous sentence into this one.
 ANAPHORA = frozenset("les leur leurs eux ils elles them they their u".split())
+# Subject pronouns that can be said to BE something: "Les Peuls ? Ils sont dégoûtants."
+SUBJECT_PRONOUNS = frozenset("ils elles eux they u".split())
 # Words that may open an order before the verb ("allez, tuez-les", "now kill them").
 ORDER_OPENERS = frozenset("les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and".split())
 CONJUNCTIONS = frozenset("et ou ni and or".split())
@@ -96,9 +102,12 @@ CLAUSE_PUNCT = frozenset(",;:()[]{}–—|")
 OPEN_QUOTES = frozenset("«“„")
 CLOSE_QUOTES = frozenset("»”")
 _TOKEN = re.compile(r"[^\W_]+|\n|[^\w\s]")
-_SQUEEZE = re.compile(r"(.)\1+")
+# "ee" is kept: French feminine participles ("violentées", abused) must not become
+# adjectives ("violentes", violent).
+_SQUEEZE = re.compile(r"([^e])\1+")
 
 
+@lru_cache(maxsize=65536)
 def _squeeze(word: str) -> str:
     """A doubled letter counts as one, so "Peuuls" and "massacrer" match "peuls" and "masacrer"."""
     return _SQUEEZE.sub(r"\1", word)
@@ -148,11 +157,12 @@ class Rule:
 class Pattern:
     slots: tuple[Slot, ...]
     rule: Rule
-    has_placeholder: bool = False
 
 
 @dataclass
 class Index:
+    """Patterns by their first word, so each word of a post only tries the patterns it can start."""
+
     by_word: dict[str, list[Pattern]] = field(default_factory=dict)
     by_prefix: dict[str, list[tuple[str, Pattern]]] = field(default_factory=dict)
     by_placeholder: dict[str, list[Pattern]] = field(default_factory=dict)
@@ -183,12 +193,52 @@ class Index:
 
 @dataclass
 class Compiled:
+    """Both YAML files, indexed for matching."""
+
     names: Index
     main: Index
     vocabulary: frozenset[str]
     copula: frozenset[str]
     function: frozenset[str]
     clause_break: frozenset[str]
+    name_words: frozenset[str] = frozenset()  # one-word community names, for splitting "peulssont"
+    name_inside: re.Pattern | None = None  # finds a community name inside a longer word
+    misspelt: dict[str, str] = field(default_factory=dict)  # "pels" → "peuls", "fualni" → "fulani"
+
+
+# Words and names that a one-letter slip of a community name produces ("Foulbé" → "foule",
+# "Bambara" → "Bamba", a Senegalese saint): never read as the name.
+_NOT_MISSPELT = frozenset(
+    "foule foules dones pules peles bamba maline mboro dogos sonke mamar mares mures chine chines".split()
+)
+
+
+def _misspellings(names: set[str], taken: set[str], *, min_swap: int, min_delete: int) -> dict[str, str]:
+    """Two swapped neighbours, or one deleted letter in a long word; the first letter kept.
+
+    Writers drop or swap a letter to slip past keyword filters ("Fualni", "vremine");
+    substitutions are left out because they make real words ("peuls" → "peurs"), and
+    deletions from short words too ("chases" → "cases").
+    """
+    variants: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for name in names:
+        if len(name) < min_swap or not name.isalpha():
+            continue
+        forms = {name[:i] + name[i + 1] + name[i] + name[i + 2:] for i in range(1, len(name) - 1)}
+        if len(name) >= min_delete:
+            forms |= {name[:i] + name[i + 1:] for i in range(1, len(name))}
+        for form in forms:
+            # A slip that also merges two letters ("dogonne" → "done") is too far from the word,
+            # and the first letter stays: a reader must still recognise the word.
+            if len(form) < 4 or _squeeze(form) != form:
+                continue
+            if form == name or form[0] != name[0] or form in taken or form in _NOT_MISSPELT:
+                continue
+            if form in variants and variants[form] != name:
+                ambiguous.add(form)
+            variants[form] = name
+    return {k: v for k, v in variants.items() if k not in ambiguous}
 
 
 def _word_keys(raw: str, *, where: str) -> list[str]:
@@ -257,7 +307,7 @@ def _prefix(raw: str, *, where: str) -> str:
 
 def _add(index: Index, text: str, rule: Rule, *, where: str) -> None:
     slots = _parse_pattern(text, where=where)
-    index.add(Pattern(slots, rule, any(s.placeholders for s in slots)))
+    index.add(Pattern(slots, rule))
 
 
 def _cue_entries(value: Any, *, where: str) -> list[tuple[str, str, bool]]:
@@ -353,20 +403,49 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
 
     for index in (names, main):
         vocabulary.update(k for k in index.words if len(k) >= 2 and k.isalpha())
+    name_words = {
+        w
+        for ps in names.by_word.values() for p in ps
+        if p.rule.kind == "mention" and len(p.slots) == 1
+        for w in p.slots[0].words
+    }
+    function = word_set("function") | word_set("copula")
+    # Hostile words that stand alone ("vermine", "degoutants"), not the small words of phrases.
+    hostile_words = {
+        w
+        for ps in main.by_word.values() for p in ps
+        if p.rule.kind == "hostile" and len(p.slots) == 1
+        for w in p.slots[0].words
+        if w.isalpha() and w not in function
+    }
+    taken = vocabulary | common_words() | function
+    # Names last: where a slip could be a name or a hostile word, it is read as the name.
+    misspelt = _misspellings(hostile_words, taken, min_swap=6, min_delete=8)
+    misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6)
     return Compiled(
         names=names, main=main, vocabulary=frozenset(vocabulary),
-        copula=word_set("copula"), function=word_set("function") | word_set("copula"),
-        clause_break=word_set("clause_break"),
+        copula=word_set("copula"), function=function,
+        clause_break=word_set("clause_break"), name_words=frozenset(name_words),
+        name_inside=re.compile("|".join(sorted((re.escape(w) for w in name_words if len(w) >= 4), key=len, reverse=True))),
+        misspelt=misspelt,
+    )
+
+
+def compiled_rules(*, communities_path: Path | None = None, lexicon_path: Path | None = None) -> Compiled:
+    """Parse and index both YAML files, once per process per pair of paths.
+
+    Defaults: ``communities.yaml`` and ``lexicon.yaml`` in ``settings.MONITOR_SEEDS_DIR``.
+    """
+    # Called for every post: the cache key is the plain path, resolved only on a miss.
+    return _compiled(
+        str(communities_path or default_path()),
+        str(lexicon_path or (seeds_dir() / "lexicon.yaml")),
     )
 
 
 @lru_cache(maxsize=4)
-def compiled_rules(*, communities_path: Path | None = None, lexicon_path: Path | None = None) -> Compiled:
-    """Parse and index both YAML files, once per process per pair of paths."""
-    return _compile(
-        Path(communities_path or default_path()).resolve(),
-        Path(lexicon_path or (seeds_dir() / "lexicon.yaml")).resolve(),
-    )
+def _compiled(communities_path: str, lexicon_path: str) -> Compiled:
+    return _compile(Path(communities_path).resolve(), Path(lexicon_path).resolve())
 
 
 # --- one post ---------------------------------------------------------------
@@ -380,6 +459,7 @@ class Token:
     sent: int = 0
     clause: int = 0
     quoted: bool = False
+    misspelt: bool = False  # key is the name or hostile word this token looks like a slip of
 
 
 @dataclass
@@ -398,6 +478,7 @@ class Mention:
     kind: str  # name | coded_name | slur | actor
     armed: bool = False
     slur_rules: tuple[Rule, ...] = ()
+    misspelt: bool = False  # "Pelus": only trusted when the sentence says what they are
 
 
 def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[int, int]]:
@@ -439,21 +520,27 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             clause += 1
         quoted = quote_depth > 0 or straight_open
         start, end = m.start(), m.end()
-        # A lower-case hashtag made of known words: #peulsdehors → peuls dehors.
-        first_original = norm.starts[start]
-        if (
-            first_original > 0 and original[first_original - 1] == "#" and piece.isalpha()
-            and len(piece) >= 6 and key not in compiled.vocabulary
-        ):
-            pieces = _segment(piece, compiled.vocabulary)
-            if pieces:
+        if piece.isalpha() and len(piece) >= 6 and key not in compiled.vocabulary:
+            # Words run together: a lower-case hashtag (#peulsdehors) may be any known
+            # words; elsewhere ("Peulssont des rats") one of them must be a community.
+            first_original = norm.starts[start]
+            hashtag = first_original > 0 and original[first_original - 1] == "#"
+            glued = hashtag or (compiled.name_inside is not None and compiled.name_inside.search(key))
+            pieces = _segment(piece, compiled.vocabulary) if glued else None
+            if pieces and (hashtag or any(_squeeze(p) in compiled.name_words for p in pieces)):
                 offset = start
                 for p in pieces:
                     tokens.append(Token(_squeeze(p), offset, offset + len(p), sent, clause, quoted))
                     offset += len(p)
                 continue
+        if key not in compiled.vocabulary and key in compiled.misspelt:
+            tokens.append(Token(compiled.misspelt[key], start, end, sent, clause, quoted, misspelt=True))
+            continue
         tokens.append(Token(key, start, end, sent, clause, quoted))
     return tokens, questions
+
+
+_ONE_LETTER_WORDS = frozenset("iay")  # "ihatefulani" = i hate fulani
 
 
 def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:
@@ -466,9 +553,9 @@ def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:
     for i in range(n):
         if best[i] is None:
             continue
-        for j in range(i + 2, n + 1):
+        for j in range(i + 1, n + 1):
             piece = word[i:j]
-            if _squeeze(piece) in vocabulary:
+            if _squeeze(piece) in vocabulary or (len(piece) == 1 and piece in _ONE_LETTER_WORDS):
                 candidate = best[i] + [piece]
                 if best[j] is None or len(candidate) < len(best[j]):
                     best[j] = candidate
@@ -561,7 +648,8 @@ def _mentions(norm: Normalised, tokens: list[Token], compiled: Compiled) -> tupl
             kinds = {r.name_kind for r in rules}
             kind = "slur" if "slur" in kinds else ("coded_name" if "coded_name" in kinds else "name")
             communities.append(Mention(start, end, slugs, tuple(dict.fromkeys(r.rule_id for r in rules)), kind,
-                                       slur_rules=tuple(r for r in rules if r.name_kind == "slur")))
+                                       slur_rules=tuple(r for r in rules if r.name_kind == "slur"),
+                                       misspelt=any(t.misspelt for t in tokens[start:end])))
     communities.sort(key=lambda m: m.start)
     actors.sort(key=lambda m: m.start)
     return communities, actors
@@ -590,12 +678,14 @@ class _Post:
         self.compiled = compiled
         self.norm = text_normalise(text)
         self.tokens, self.questions = _tokenise(self.norm, compiled)
+        self.actor_tokens: set[int] = set()
+
+    def is_actor(self, i: int) -> bool:
+        return i in self.actor_tokens
 
     # Post language is only worked out when a strict entry needs it.
     def post_language(self) -> str:
         if not self.language:
-            from monitor.detection.language import language_detect
-
             self.language = language_detect(self.text) or "other"
         return self.language
 
@@ -614,10 +704,10 @@ class _Post:
     def is_genitive(self, m: Mention) -> bool:
         """"les bœufs des Peuls": the Peuls are not the subject of what follows."""
         k = m.start
-        if k >= 2 and self.tokens[k - 1].key in ("des", "de", "d", "du", "of") and self.tokens[k - 1].sent == self.tokens[m.start].sent:
-            before = self.tokens[k - 2]
-            return before.key not in self.compiled.function and before.sent == self.tokens[k].sent
-        return False
+        if k < 2 or self.tokens[k - 1].key not in ("des", "de", "d", "du", "of"):
+            return False
+        before = self.tokens[k - 2]
+        return before.key not in self.compiled.function and before.sent == self.tokens[k].sent
 
     def relation(self, m: Mention, start: int, end: int, covered: set[int]) -> str | None:
         """How mention ``m`` relates to the term at tokens [start, end): copula, adjacent, ... or None."""
@@ -633,12 +723,22 @@ class _Post:
             if len(gap) <= COPULA_GAP and not self.is_genitive(m) and all(self.allowed_in_gap(i, covered) for i in gap):
                 if any(toks[i].key in self.compiled.copula for i in gap):
                     return "copula"
-                # Inverted: "Why ARE Fulani so stupid", "Pourquoi les Peuls sont-ils ..." is handled above.
+                # Inverted, as in questions: "Why ARE Fulani so stupid?"
                 k = m.start - 1
                 while k >= 0 and toks[k].key in DETERMINERS and toks[k].sent == toks[m.start].sent:
                     k -= 1
                 if k >= 0 and toks[k].key in self.compiled.copula and toks[k].sent == toks[m.start].sent:
                     return "copula"
+            # The community is the subject of a copula and the term ends its clause's predicate:
+            # "les Peuls sont la pire espèce de vermine", "Fulani are a stain on humanity and vermin".
+            if not self.is_genitive(m):
+                for c in gap:
+                    if not self.allowed_in_gap(c, covered):
+                        break
+                    if toks[c].key in self.compiled.copula:
+                        if start - c <= PREDICATE_REACH and all(toks[i].clause == toks[start].clause for i in range(c, start)):
+                            return "predicate"
+                        break
             return "sentence"
         if end <= m.start:
             gap = range(end, m.start)
@@ -673,9 +773,11 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
     tokens = post.tokens
     if not tokens:
         return []
+    # 1. Who is named.
     communities, actors = _mentions(post.norm, tokens, compiled)
     if not communities:
         return []
+    post.actor_tokens = {i for a in actors for i in range(a.start, a.end)}
     mention_ends: dict[str, dict[int, list[int]]] = {COMMUNITY: {}, ACTOR: {}}
     for m in communities:
         mention_ends[COMMUNITY].setdefault(m.start, []).append(m.end)
@@ -723,7 +825,8 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
         for target, relation in _targets(post, h, rule, communities, gap_ok):
             if rule.slugs and not set(rule.slugs) & set(target.slugs):
                 continue  # an epithet aimed at another community
-            factor = (BLAME_FACTOR if rule.category == "collective_blame" and rule.needs == "predication" else LINK_FACTOR[rule.needs]).get(relation)
+            strict_blame = rule.category == "collective_blame" and rule.needs == "predication"
+            factor = (BLAME_FACTOR if strict_blame else LINK_FACTOR[rule.needs]).get(relation)
             if not factor:
                 continue
             hits.append(Hit(rule, rule.category, h.start, h.end, rule.strength * factor, target))
@@ -786,13 +889,14 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
         return [(m, "copula") for m in inside]
     sent = tokens[h.start].sent
     same = [m for m in communities if tokens[m.start].sent == sent]
+    close = [(m, post.relation(m, h.start, h.end, gap_ok)) for m in same]
+    close = [(m, r) for m, r in close if r and r != "sentence"]
     if rule.needs != "link":
-        out = []
-        for m in same:
-            relation = post.relation(m, h.start, h.end, gap_ok)
-            if relation and relation != "sentence":
-                out.append((m, relation))
-        return out
+        return close or _pronoun_predication(post, h, communities, gap_ok)
+    # A misspelt name is only trusted when the sentence says what they are
+    # ("Pelus sont des rats"); in a looser link it could be any look-alike word.
+    misspelt = [(m, r) for m, r in close if m.misspelt]
+    same = [m for m in same if not m.misspelt]
     if same:
         after = [m for m in same if m.start >= h.end]
         before = [m for m in same if m.end <= h.start]
@@ -800,19 +904,70 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
         # at their subject ("les Peuls cachent les terroristes").
         if rule.category == "collective_blame":
             chosen = before or after
+        elif after:
+            chosen = after
         else:
-            chosen = after or before
-        return [(m, "sentence") for m in chosen]
+            # "Le JNIM tue les Peuls, il faut éliminer LE JNIM": the verb has an object of its own.
+            chosen = [] if _has_own_object(post, h) else before
+        return [(m, "sentence") for m in chosen] + misspelt
+    if misspelt:
+        return misspelt
     # A neighbouring sentence, close by, when a pronoun carries the community over:
     # "Les Peuls ont attaqué. Il faut tous les tuer." but not "... Il faut éliminer ces terroristes."
     if not _has_anaphora(post, h):
         return []
     near = [
         m for m in communities
-        if abs(tokens[m.start].sent - sent) == 1
+        if not m.misspelt and abs(tokens[m.start].sent - sent) == 1
         and min(abs(m.start - h.end), abs(h.start - m.end)) <= WINDOW_TOKENS
     ]
     return [(m, "window") for m in near]
+
+
+def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> list[tuple[Mention, str]]:
+    """"Les Peuls ? Ils sont tous dégoûtants.": a pronoun said to be the term, the community just before."""
+    tokens = post.tokens
+    sent = tokens[h.start].sent
+    for k in range(h.start - 1, -1, -1):
+        if tokens[k].sent != sent:
+            break
+        if tokens[k].key not in SUBJECT_PRONOUNS:
+            continue
+        pronoun = Mention(k, k + 1, (), (), "pronoun")
+        if post.relation(pronoun, h.start, h.end, gap_ok) not in ("copula", "adjacent", "predicate"):
+            continue
+        earlier = [
+            m for m in communities
+            if not m.misspelt and tokens[m.start].sent == sent - 1 and k - m.end <= WINDOW_TOKENS
+        ]
+        return [(earlier[-1], "window")] if earlier else []
+    return []
+
+
+# Articles that open a noun phrase: after a verb, the phrase is its object.
+ARTICLES = frozenset("le la les l un une des ces ce cette the a an these those this that".split())
+
+
+def _has_own_object(post: _Post, h: Match) -> bool:
+    """Is the verb followed by an object that is not a protected community ("éliminer le JNIM")?
+
+    A pronoun object ("les tuer", "tuez-les", "kill them") refers back to people
+    already named, so it is not an object of its own.
+    """
+    tokens = post.tokens
+    clause = tokens[h.start].clause
+    if h.start > 0 and tokens[h.start - 1].key in ANAPHORA and tokens[h.start - 1].clause == clause:
+        return False
+    k = h.end
+    if k < len(tokens) and tokens[k].clause == clause and tokens[k].key in ANAPHORA - {"les"}:
+        return False
+    articles = 0
+    while k < len(tokens) and tokens[k].clause == clause and tokens[k].key in ARTICLES:
+        k += 1
+        articles += 1
+    if k >= len(tokens) or tokens[k].clause != clause:
+        return False  # "tuez-les": the article was a pronoun after all
+    return articles > 0 or post.is_actor(k)
 
 
 def _has_anaphora(post: _Post, h: Match) -> bool:

@@ -19,7 +19,8 @@ The steps, in order:
    ``#`` becomes a space and a camelCase hashtag is split (#PeulsDehors →
    " peuls dehors").
 3. Letters spelled out one by one with the same separator are joined
-   (p.e.u.l.s, P e u l s, p-e-u-l-s → peuls).
+   (p.e.u.l.s, P e u l s, p-e-u-l-s → peuls), and French inclusive endings
+   are folded into the word (Peul·e·s, Peul.e.s, Peul(e)s → peules).
 4. Leetspeak inside words (P3uls, k1ll, $ales, h@ine) becomes letters; numbers
    that stand alone or sit next to other digits (2024, covid19) are kept.
 5. A letter repeated three times or more is written once (Peuuuuls → peuls).
@@ -51,6 +52,13 @@ _SPECIAL = {
 _LEET = {"3": "e", "4": "a", "0": "o", "1": "i", "@": "a", "$": "s", "5": "s", "7": "t", "!": "i"}
 # What may separate letters that are spelled out one at a time.
 _SPACED = re.compile(r"(?<![^\W_])([^\W_@$])([ .\-_*·•|/+~]{1,2})[^\W_@$](?:\2[^\W_@$])+(?![^\W_])")
+# French inclusive writing: the separators of "Peul·e·s", "Peul.e.s", "Peul(e)s", "Peul·es".
+_INCLUSIVE = (
+    re.compile(r"(?<=[a-z])([·⋅•])(?=[a-z])"),
+    re.compile(r"(?<=[a-z])(\.)e(\.)s(?![^\W_])"),
+    re.compile(r"(?<=[a-z])(\.)es?(?![^\W_]|\.[^\W_])"),
+    re.compile(r"(?<=[a-z])(\()(?:e|es|s|ne|nes|se|ses|le|les|te|tes|x)(\))"),
+)
 _MASKED = re.compile(
     r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.-]+|(?<![\w@$])@\w+",
     re.IGNORECASE,
@@ -167,6 +175,21 @@ def _join_spaced(chars: list[str], starts: list[int], ends: list[int]) -> None:
         ends[:] = [ends[k] for k in keep]
 
 
+def _fold_inclusive(chars: list[str], starts: list[int], ends: list[int]) -> None:
+    """Step 3b, in place: drop the separators of French inclusive endings (Peul·e·s → peules)."""
+    text = "".join(chars)
+    drop: set[int] = set()
+    for pattern in _INCLUSIVE:
+        for m in pattern.finditer(text):
+            for g in range(1, (m.lastindex or 0) + 1):
+                drop.add(m.start(g))
+    if drop:
+        keep = [k for k in range(len(chars)) if k not in drop]
+        chars[:] = [chars[k] for k in keep]
+        starts[:] = [starts[k] for k in keep]
+        ends[:] = [ends[k] for k in keep]
+
+
 def _unleet(chars: list[str]) -> None:
     """Step 4, in place: leet characters inside a word that is mostly letters."""
     text = "".join(chars)
@@ -218,6 +241,7 @@ def text_normalise(text: str) -> Normalised:
     """
     chars, starts, ends = _fold(text)
     _join_spaced(chars, starts, ends)
+    _fold_inclusive(chars, starts, ends)
     _unleet(chars)
     _squash_repeats(chars, starts, ends)
     return Normalised(original=text, text="".join(chars), starts=tuple(starts), ends=tuple(ends))
