@@ -10,6 +10,7 @@ named. Two readers use it:
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -78,18 +79,23 @@ def default_path() -> Path:
     return seeds_dir() / "communities.yaml"
 
 
+_REPOSITORY_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
 def seeds_dir() -> Path:
-    """Where the seed YAML files live.
+    """Where the seed YAML files live: ``settings.MONITOR_SEEDS_DIR``.
 
     Detection must also run in scripts that never configure Django (benchmarks,
     notebooks), hence the fallback to the folder next to the code.
     """
-    try:
-        from django.conf import settings
+    from django.conf import settings
 
-        return Path(settings.MONITOR_SEEDS_DIR)
-    except Exception:  # ImproperlyConfigured, or settings without the name
-        return Path(__file__).resolve().parent.parent / "seeds"
+    if settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE"):
+        try:
+            return Path(settings.MONITOR_SEEDS_DIR)
+        except Exception:  # settings that fail to import, or without the name
+            pass
+    return _REPOSITORY_SEEDS
 
 
 def _strings(value: Any, *, where: str) -> list[str]:

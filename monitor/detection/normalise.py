@@ -193,11 +193,14 @@ def _fold_inclusive(chars: list[str], starts: list[int], ends: list[int]) -> Non
 def _unleet(chars: list[str]) -> None:
     """Step 4, in place: leet characters inside a word that is mostly letters."""
     text = "".join(chars)
+    if not any(c in _LEET for c in text):
+        return
     for m in _LETTERISH.finditer(text):
         word = m.group()
         letters = sum(c.isalpha() for c in word)
         leet = sum(c in _LEET for c in word)
-        if not letters or not leet or leet > letters:
+        # "G5" (Sahel) and "5G" are names, not leet: at least two real letters.
+        if letters < 2 or not leet or leet > letters:
             continue
         # A digit that is not leet (2, 6, 8, 9) means a number or a code: leave it alone.
         if any(c.isdigit() and c not in _LEET for c in word):
@@ -211,8 +214,13 @@ def _unleet(chars: list[str]) -> None:
             chars[m.start() + k] = _LEET[c]
 
 
+_TRIPLE = re.compile(r"([^\W\d_])\1\1")
+
+
 def _squash_repeats(chars: list[str], starts: list[int], ends: list[int]) -> None:
     """Step 5, in place: a letter written three times or more is written once."""
+    if not _TRIPLE.search("".join(chars)):
+        return
     out_c: list[str] = []
     out_s: list[int] = []
     out_e: list[int] = []

@@ -1,0 +1,313 @@
+"""The lexicon detector: what it flags, what it leaves alone, and how it explains itself.
+
+Content warning: the examples are hostile on purpose. They are written for these
+tests (French, English, Bambara mixed with French), not taken from any evaluation set.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from monitor.detection import DETECTOR_ID, Detection, detect_text, detection_threshold
+from monitor.detection.lexicon import compiled_rules
+
+THRESHOLD = detection_threshold()
+
+
+def _peul(text: str, **kwargs) -> Detection | None:
+    return next((d for d in detect_text(text, **kwargs) if d.community == "peul"), None)
+
+
+def _flagged(text: str, **kwargs) -> bool:
+    d = _peul(text, **kwargs)
+    return d is not None and d.score >= THRESHOLD
+
+
+def _rules(d: Detection, role: str) -> list[str]:
+    return [e["rule"] for e in d.evidence if e["role"] == role]
+
+
+# --- what is flagged ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il faut tuer tous les Peuls.",
+        "Tuez les Peuls, ils ont attaqué l'aéroport !",
+        "Exterminer les Peuls, voilà la solution.",
+        "On doit chasser les Peuls de Bamako et brûler leurs maisons.",
+        "Kill all the Fulani.",
+        "We must burn every Fulani village tonight.",
+        "Les Peuls ont attaqué l'aéroport. Il faut tous les tuer.",
+    ],
+)
+def test_calls_for_violence_against_peul_are_incitement(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD
+    assert d.categories[0] == "incitement"
+    assert d.detector == DETECTOR_ID == "lexicon-v1"
+
+
+def test_code_switched_bambara_call_to_kill_is_incitement():
+    d = _peul("An ka Fulaw bɛɛ faga, ils sont tous des terroristes", language="bm")
+    assert d is not None and d.score >= THRESHOLD
+    assert d.categories[0] == "incitement"
+    assert "lexicon:bm:incitement:faga" in _rules(d, "hostile")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["les peuls sont des 🐍", "Les Peuls sont des cafards.", "Fulani are vermin", "Fulaw ye wuluw ye", "ces chiens de Peuls"],
+)
+def test_calling_peul_animals_or_vermin_is_dehumanisation(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD
+    assert d.categories == ["dehumanisation"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les P3uls sont des rats",
+        "p.e.u.l.s dehors",
+        "#PeulsDehors",
+        "#peulsdehors",
+        "Les Peuuuuls sont des cafards",
+        "Les Pe\u200buls sont des cafards",
+        "P e u l s = vermine",
+        "Fualni are rats",
+    ],
+)
+def test_obfuscated_spellings_are_still_caught(text):
+    assert _flagged(text), text
+
+
+def test_collective_blame_needs_the_community_to_be_said_to_be_terrorists():
+    d = _peul("Tous les Peuls sont des jihadistes.")
+    assert d is not None and d.score >= THRESHOLD
+    assert d.categories == ["collective_blame"]
+    assert "cue:quantifier" in _rules(d, "hostile")
+
+
+def test_equating_a_community_with_an_armed_group_is_collective_blame():
+    d = _peul("Les Peuls, c'est la katiba Macina.")
+    assert d is not None and d.score >= THRESHOLD
+    assert d.categories == ["collective_blame"]
+    assert "actor:katiba-macina" in _rules(d, "hostile")
+
+
+def test_accusing_peul_of_hiding_jihadists_is_collective_blame():
+    d = _peul("Les Peuls cachent les jihadistes dans leurs campements.")
+    assert d is not None and d.score >= THRESHOLD and d.categories == ["collective_blame"]
+
+
+@pytest.mark.parametrize("text", ["Peuls dehors !", "Rentrez chez vous, les Peuls.", "Fulani are not welcome here."])
+def test_telling_peul_to_leave_is_exclusion(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD and d.categories[0] == "exclusion"
+
+
+def test_second_person_threats_are_threats():
+    d = _peul("Les Peuls, vos jours sont comptés.")
+    assert d is not None and d.score >= THRESHOLD and d.categories == ["threat"]
+
+
+def test_several_cues_score_higher_than_one():
+    one = _peul("Les Peuls sont des cafards.")
+    two = _peul("Les Peuls sont des cafards, il faut les exterminer.")
+    assert two.score > one.score
+    assert two.categories == ["incitement", "dehumanisation"]  # most severe first
+
+
+def test_a_slur_names_its_target_by_itself():
+    d = _peul("Those killer herdsmen again.")
+    assert d is not None and d.score >= THRESHOLD
+    assert "derogatory:peul:en:killer herdsmen" in _rules(d, "hostile")
+
+
+def test_each_targeted_community_gets_its_own_detection():
+    found = {d.community for d in detect_text("Les Peuls et les Dogons sont des serpents.") if d.score >= THRESHOLD}
+    assert found == {"peul", "dogon"}
+
+
+# --- what is not flagged -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les Peuls ne sont pas des terroristes.",
+        "Il ne faut pas tuer les Peuls.",
+        "Ne tuez pas les Peuls.",
+        "Il faut arrêter de chasser les Peuls de leurs terres.",
+        "Fulani are not animals.",
+    ],
+)
+def test_negated_hostility_is_not_flagged_and_says_why(text):
+    d = _peul(text)
+    assert d is not None and d.score < THRESHOLD
+    assert "dampener:negation" in _rules(d, "dampener")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "« Les Peuls sont des rats » : ces propos sont honteux.",
+        "Dire que les Peuls sont des terroristes, c'est honteux.",
+        "Stop à la haine : non, les Peuls ne sont pas des serpents.",
+        "Saying Fulani are cockroaches is hate speech and we must reject it.",
+    ],
+)
+def test_counter_speech_quoting_hate_is_not_flagged(text):
+    d = _peul(text)
+    assert d is None or d.score < THRESHOLD
+    assert d is None or _rules(d, "dampener")
+
+
+def test_a_condemnation_does_not_excuse_the_next_sentence():
+    assert _flagged("Je condamne l'attaque de l'aéroport. Il faut tuer tous les Peuls.")
+
+
+def test_what_follows_mais_is_the_speakers_own_view():
+    assert _flagged("Je ne suis pas raciste mais les Peuls sont des serpents.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Selon RFI, des hommes armés ont tué des Peuls à Ogossagou.",
+        "Les FAMa et Wagner ont tué des civils peuls à Moura, selon HRW.",
+        "Des Peuls massacrés dans le centre, rapporte l'AFP.",
+        "Fulani herdsmen were killed in Benue, police said.",
+    ],
+)
+def test_news_reports_of_violence_against_peul_are_not_flagged(text):
+    assert not _flagged(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je suis Peul et fier de l'être.",
+        "Ma voisine peule fait le meilleur lait caillé du quartier.",
+        "Les éleveurs peuls ont perdu leurs animaux dans l'attaque.",
+        "Les chiens des Peuls gardent les troupeaux.",
+        "Un berger peul a été mordu par un serpent près de Sévaré.",
+        "Les Peuls sont les premières victimes des terroristes.",
+    ],
+)
+def test_mentions_without_hostility_toward_peul_yield_no_flag(text):
+    assert not _flagged(text)
+
+
+def test_a_mention_alone_yields_no_detection_at_all():
+    assert detect_text("Je suis Peul. Les Peuls du Mali, Fulani, Fulɓe, Pullo.") == []
+
+
+def test_benign_idioms_are_not_hostile():
+    assert detect_text("On va tuer le temps avec les amis peuls en attendant le bus.") == []
+    assert detect_text("Killing time with my Fulani friends before the match.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il faut éliminer tous les jihadistes du JNIM.",
+        "Wagner dehors ! La junte doit partir.",
+        "Death to ISIS and the JNIM terrorists.",
+        "Les Dozos sont des criminels.",
+    ],
+)
+def test_hostility_toward_armed_groups_alone_is_not_ethnic_hate(text):
+    assert detect_text(text) == []
+
+
+def test_hostility_to_an_armed_group_is_not_moved_onto_its_victims():
+    assert not _flagged("Le JNIM massacre les Peuls, il faut éliminer le JNIM.")
+
+
+def test_ordinary_words_that_look_like_names_are_not_communities():
+    # "bozo" is English slang; Bozo the community is written with a capital.
+    assert detect_text("What a bozo, he should be banned from the league.") == []
+
+
+# --- evidence ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les P3uls sont des 🐍🐍 !!",
+        "Il faut tuer tous les p.e.u.l.s, non ?",
+        "#PeulsDehors 😡 https://exemple.org/x",
+        "Ce n'est pas vrai : les Peuls ne sont pas des terroristes.",
+        "Ｐｅｕｌｓ = vermine",
+    ],
+)
+def test_evidence_spans_slice_the_original_text_exactly(text):
+    detections = detect_text(text)
+    assert detections
+    for d in detections:
+        assert d.evidence
+        for e in d.evidence:
+            assert set(e) == {"start", "end", "text", "rule", "role"}
+            assert 0 <= e["start"] < e["end"] <= len(text)
+            assert text[e["start"]:e["end"]] == e["text"]
+            assert e["role"] in {"target", "hostile", "dampener"}
+
+
+def test_evidence_names_the_target_the_lexicon_entry_and_the_dampener():
+    text = "Les P3uls ne sont pas des cafards."
+    d = _peul(text)
+    by_role = {e["role"]: e for e in d.evidence}
+    assert by_role["target"]["text"] == "P3uls" and by_role["target"]["rule"] == "community:peul"
+    assert by_role["hostile"]["rule"] == "lexicon:fr:dehumanisation:cafards"
+    assert by_role["dampener"]["rule"] == "dampener:negation"
+
+
+def test_scores_stay_between_zero_and_one():
+    text = "Tous les Peuls sont des cafards, des rats, des serpents 🐍, il faut les exterminer, les brûler, les chasser !"
+    d = _peul(text)
+    assert 0.0 <= d.score <= 1.0 and d.score >= THRESHOLD
+
+
+def test_the_threshold_is_a_probability_like_score():
+    assert 0.0 < THRESHOLD < 1.0
+
+
+def test_categories_are_flag_category_values_most_severe_first():
+    from monitor.models import Flag
+
+    d = _peul("Les Peuls sont des menteurs et des rats, dehors les Peuls, il faut les tuer.")
+    assert set(d.categories) <= set(Flag.Category.values)
+    order = list(Flag.Category.values)
+    assert d.categories == sorted(d.categories, key=order.index)
+
+
+# --- how it runs ------------------------------------------------------------
+
+
+def test_detection_is_pure_and_repeatable():
+    text = "Il faut tuer tous les Peuls."
+    assert detect_text(text) == detect_text(text)
+
+
+def test_empty_and_blank_posts_yield_nothing():
+    assert detect_text("") == [] and detect_text("   \n ") == []
+
+
+def test_it_handles_a_few_thousand_posts_a_second():
+    compiled_rules()  # the one-off parse is not part of the rate
+    posts = [
+        "Les Peuls ont caché les assaillants de l'aéroport, il faut les chasser de Bamako.",
+        "Le prix du sac de riz a encore augmenté au marché de Médine.",
+        "Kill every Fulani before they kill us, they are all terrorists.",
+        "Coupure d'électricité à Kalaban Coura depuis ce matin #Bamako",
+    ] * 250
+    started = time.perf_counter()
+    for p in posts:
+        detect_text(p)
+    rate = len(posts) / (time.perf_counter() - started)
+    assert rate > 1000, f"{rate:.0f} posts/s"
