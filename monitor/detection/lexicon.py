@@ -4,18 +4,22 @@ Everything it knows is in ``seeds/communities.yaml`` and ``seeds/lexicon.yaml``;
 this module only knows how to read a sentence. For one post:
 
 1. Normalise the text, keeping offsets into the original
-   (``monitor.detection.normalise``), and cut it into words, clauses and
-   sentences. Lower-case hashtags made of known words are split
-   (#peulsdehors → peuls dehors).
+   (``monitor.detection.normalise``), and cut it into words, clauses,
+   sentences and quotations. Words run together are split (#peulsdehors,
+   "Peulssont"), words cut by one mark are rejoined (Pe-uls, F*lani), and a
+   swapped or dropped letter in a name or a hostile word is forgiven (Fualni).
 2. Find community mentions (names, coded names, slurs) and non-protected actor
    mentions, then every lexicon pattern: hostile terms, cues (calls to act,
    quantifiers), dampeners and benign idioms. A hostile term inside a benign
    idiom ("tuer le temps") is dropped.
 3. Link each hostile term to the communities it is about, as its entry
-   requires: in the same sentence (or a neighbouring one, weaker); said to BE
-   the term ("les Peuls sont des X": a copula and only small words between);
-   or right next to it ("Peuls dehors"). A community said to be an armed
-   group ("les Peuls = JNIM") is collective blame.
+   requires: in the same sentence, preferring the object of an order ("tuez
+   les Peuls") and never a verb's own object ("éliminer le JNIM"); in the
+   neighbouring sentence when a pronoun carries the community over ("... Il
+   faut les tuer"); said to BE the term ("les Peuls sont des X": a copula and
+   only small words between, or a pronoun that stands for them); or right next
+   to it ("Peuls dehors"). A community said to be an armed group ("les Peuls
+   = JNIM") is collective blame.
 4. Weigh each link: the entry's strength, times how close the link is, plus a
    call to act for weak incitement/exclusion words ("il faut", an order
    opening the clause) and a quantifier ("tous les Peuls"); then dampeners:
@@ -67,14 +71,14 @@ DAMPENING = {
     "reporting": 0.5,
     "question": 0.6,  # an enquiry ("est-ce vrai que ...?")
     "rhetorical": 0.85,  # a bare "?": "Pourquoi les Peuls sont-ils si sales ?" still says it
-    "quotation": 0.6,
+    "quotation": 0.5,
     "identity": 0.3,
 }
 SLUR_WEIGHT = {"high": 0.7, "medium": 0.55}
 ACTOR_EQUATION_WEIGHT = 0.8
 # Categories whose weak words become a call when an order or "il faut" comes with them.
 CALLABLE = {"incitement", "exclusion"}
-WINDOW_TOKENS = 12
+WINDOW_TOKENS = 20
 NEGATION_REACH = 5
 CALL_REACH = 8
 MAX_GAP = 3
@@ -91,12 +95,20 @@ DETERMINERS = frozenset(
 # but not "les chiens DES Peuls" (their dogs) nor "dogs OF Fulani".
 DETERMINERS_BEFORE = frozenset("de d les ces tous toutes all the these those".split())
 # Pronouns that carry a community named in the previous sentence into this one.
-ANAPHORA = frozenset("les leur leurs eux ils elles them they their u".split())
+ANAPHORA = frozenset("les leur leurs eux ils elles lui them they their him her u aw vous vos votre you your".split())
 # Subject pronouns that can be said to BE something: "Les Peuls ? Ils sont dégoûtants."
 SUBJECT_PRONOUNS = frozenset("ils elles eux they u".split())
 # Words that may open an order before the verb ("allez, tuez-les", "now kill them").
-ORDER_OPENERS = frozenset("les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and".split())
+ORDER_OPENERS = frozenset(
+    "les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and".split()
+)
 CONJUNCTIONS = frozenset("et ou ni and or".split())
+# Articles that open a noun phrase: after a verb, the phrase is its object.
+ARTICLES = frozenset("le la les l un une des ces ce cette the a an these those this that".split())
+PREPOSITIONS = frozenset(
+    "contre envers pour avec sur sans chez parmi entre par de des du d against towards toward for with on about "
+    "of among between by".split()
+)
 SENTENCE_END = frozenset(".!?…\n")
 CLAUSE_PUNCT = frozenset(",;:()[]{}–—|")
 OPEN_QUOTES = frozenset("«“„")
@@ -203,6 +215,7 @@ class Compiled:
     clause_break: frozenset[str]
     name_words: frozenset[str] = frozenset()  # one-word community names, for splitting "peulssont"
     name_inside: re.Pattern | None = None  # finds a community name inside a longer word
+    hostile_words: frozenset[str] = frozenset()  # single hostile words, for rejoining "ver-mine"
     misspelt: dict[str, str] = field(default_factory=dict)  # "pels" → "peuls", "fualni" → "fulani"
 
 
@@ -263,6 +276,8 @@ _PATTERN_PART = re.compile(r"\([^)]*\)|\S+")
 def _parse_pattern(text: str, *, where: str) -> tuple[Slot, ...]:
     slots: list[Slot] = []
     for raw in _PATTERN_PART.findall(text):
+        if raw.endswith(")?"):
+            raise ValueError(f"{where}: {raw!r}: optional words are not supported, write two patterns (or use ...)")
         if raw == "...":
             slots.append(Slot(GAP))
         elif raw == "_":
@@ -315,7 +330,10 @@ def _cue_entries(value: Any, *, where: str) -> list[tuple[str, str, bool]]:
     out = []
     for lang, items in (value or {}).items():
         for item in items or []:
-            pattern, strict = (item.get("pattern"), bool(item.get("strict", False))) if isinstance(item, dict) else (item, False)
+            if isinstance(item, dict):
+                pattern, strict = item.get("pattern"), bool(item.get("strict", False))
+            else:
+                pattern, strict = item, False
             if not isinstance(pattern, str):
                 # YAML reads a bare no/yes/on/off as a boolean: refuse rather than match "False".
                 raise ValueError(f"lexicon.yaml {where}.{lang}: {pattern!r} is not a string; quote it")
@@ -334,8 +352,13 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
             if " " in name or "-" in name:
                 # Hashtag form of a multi-word name: #KelTamasheq → keltamasheq.
                 variants.add(re.sub(r"[\s\-']", "", name))
+            elif name.isalpha() and not name.endswith(("w", "W")) and name not in d.case_sensitive:
+                # Bambara makes any noun plural with -w: Dogonw, Tamasheqw, Bozow.
+                variants.add(name + "w")
             for v in variants:
-                rule = Rule("mention", f"community:{d.slug}", slugs=(d.slug,), capital_required=name in d.case_sensitive)
+                rule = Rule(
+                    "mention", f"community:{d.slug}", slugs=(d.slug,), capital_required=name in d.case_sensitive
+                )
                 _add(names, v, rule, where=f"communities.yaml {d.slug} {v!r}")
         for t in d.derogatory_terms:
             if t.confidence == "low":
@@ -426,7 +449,8 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
         names=names, main=main, vocabulary=frozenset(vocabulary),
         copula=word_set("copula"), function=function,
         clause_break=word_set("clause_break"), name_words=frozenset(name_words),
-        name_inside=re.compile("|".join(sorted((re.escape(w) for w in name_words if len(w) >= 4), key=len, reverse=True))),
+        name_inside=re.compile("|".join(re.escape(w) for w in sorted(name_words, key=len, reverse=True) if len(w) >= 4)),
+        hostile_words=frozenset(w for w in hostile_words if len(w) >= 4),
         misspelt=misspelt,
     )
 
@@ -488,7 +512,7 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
     sent = clause = 0
     new_sentence = new_clause = False
     quote_depth = 0
-    straight_open = False
+    straight_open = single_open = False
     original = norm.original
     for m in _TOKEN.finditer(norm.text):
         piece = m.group()
@@ -508,6 +532,16 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             elif piece == '"':
                 straight_open = not straight_open
                 new_clause = True
+            elif piece == "'":
+                # 'quoted words' vs the apostrophe of "l'homme", "don't": a quote has a space on its outer side.
+                before = norm.text[m.start() - 1] if m.start() else " "
+                after = norm.text[m.end()] if m.end() < len(norm.text) else " "
+                if not single_open and not before.isalnum() and after.isalnum():
+                    single_open = True
+                    new_clause = True
+                elif single_open and not after.isalnum():
+                    single_open = False
+                    new_clause = True
             continue
         if tokens and new_sentence:
             sent += 1
@@ -518,7 +552,7 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
         key = _squeeze(piece)
         if key in compiled.clause_break and tokens:
             clause += 1
-        quoted = quote_depth > 0 or straight_open
+        quoted = quote_depth > 0 or straight_open or single_open
         start, end = m.start(), m.end()
         if piece.isalpha() and len(piece) >= 6 and key not in compiled.vocabulary:
             # Words run together: a lower-case hashtag (#peulsdehors) may be any known
@@ -533,11 +567,62 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
                     tokens.append(Token(_squeeze(p), offset, offset + len(p), sent, clause, quoted))
                     offset += len(p)
                 continue
+        if key not in compiled.vocabulary:
+            key = _leet_l(norm, piece, start, compiled) or key
         if key not in compiled.vocabulary and key in compiled.misspelt:
             tokens.append(Token(compiled.misspelt[key], start, end, sent, clause, quoted, misspelt=True))
             continue
         tokens.append(Token(key, start, end, sent, clause, quoted))
-    return tokens, questions
+    return _rejoin(norm, tokens, compiled), questions
+
+
+def _leet_l(norm: Normalised, piece: str, start: int, compiled: Compiled) -> str | None:
+    """"Fu1ani": a 1 read as i by the normaliser may have been an l."""
+    original = norm.original
+    positions = [i for i, c in enumerate(piece) if c == "i" and original[norm.starts[start + i]] in "1|!"]
+    if not positions:
+        return None
+    chars = list(piece)
+    for i in positions:
+        chars[i] = "l"
+    key = _squeeze("".join(chars))
+    return key if key in compiled.vocabulary or key in compiled.misspelt else None
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _rejoin(norm: Normalised, tokens: list[Token], compiled: Compiled) -> list[Token]:
+    """Join a name or hostile word cut by one mark: "Pe-uls", "F*lani" (the star hides a letter), "ver.mine"."""
+    known = compiled.name_words | compiled.hostile_words
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        a = tokens[i]
+        if i + 1 < len(tokens):
+            b = tokens[i + 1]
+            mark = norm.text[a.end:b.start]
+            if (
+                mark in ("-", "*", ".", "·", "_") and a.key.isalpha() and b.key.isalpha()
+                and a.key not in compiled.vocabulary and b.key not in compiled.vocabulary
+            ):
+                candidates = [a.key + b.key]
+                if mark == "*":
+                    candidates += [a.key + c + b.key for c in _LETTERS]
+                for candidate in candidates:
+                    key = _squeeze(candidate)
+                    key = key if key in known else compiled.misspelt.get(key, "")
+                    if key:
+                        out.append(Token(key, a.start, b.end, a.sent, a.clause, a.quoted, misspelt=candidate != key))
+                        i += 2
+                        break
+                else:
+                    out.append(a)
+                    i += 1
+                continue
+        out.append(a)
+        i += 1
+    return out
 
 
 _ONE_LETTER_WORDS = frozenset("iay")  # "ihatefulani" = i hate fulani
@@ -563,7 +648,10 @@ def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:
     return result if result and len(result) >= 2 else None
 
 
-def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: dict[str, dict[int, list[int]]]) -> int | None:
+MentionEnds = dict[str, dict[int, list[int]]]  # placeholder kind → start token → end tokens
+
+
+def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: MentionEnds) -> int | None:
     """Longest end (exclusive) of ``pattern`` starting at token ``k``, within one sentence."""
     slots = pattern.slots
     sent = tokens[k].sent
@@ -606,7 +694,7 @@ def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: dict[
     return step(0, k)
 
 
-def _find(index: Index, tokens: list[Token], mention_ends: dict[str, dict[int, list[int]]]) -> list[Match]:
+def _find(index: Index, tokens: list[Token], mention_ends: MentionEnds) -> list[Match]:
     found: list[Match] = []
     for k, tok in enumerate(tokens):
         candidates = index.candidates(tok.key)
@@ -701,6 +789,13 @@ class _Post:
     def allowed_in_gap(self, i: int, covered: set[int]) -> bool:
         return self.tokens[i].key in self.compiled.function or i in covered
 
+    def after_preposition(self, m: Mention) -> bool:
+        """Is the mention the object of a preposition ("contre les Peuls", "against Fulani")?"""
+        k = m.start - 1
+        while k >= 0 and self.tokens[k].key in ARTICLES:
+            k -= 1
+        return k >= 0 and self.tokens[k].key in PREPOSITIONS and self.tokens[k].sent == self.tokens[m.start].sent
+
     def is_genitive(self, m: Mention) -> bool:
         """"les bœufs des Peuls": the Peuls are not the subject of what follows."""
         k = m.start
@@ -736,7 +831,8 @@ class _Post:
                     if not self.allowed_in_gap(c, covered):
                         break
                     if toks[c].key in self.compiled.copula:
-                        if start - c <= PREDICATE_REACH and all(toks[i].clause == toks[start].clause for i in range(c, start)):
+                        same_clause = all(toks[i].clause == toks[start].clause for i in range(c, start))
+                        if start - c <= PREDICATE_REACH and same_clause:
                             return "predicate"
                         break
             return "sentence"
@@ -838,7 +934,8 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
             relation = post.relation(m, a.start, a.end, gap_ok)
             if relation in ("copula", "copula_reverse") and not _overlaps(a.start, a.end, m.start, m.end):
                 rule = Rule("hostile", a.rule_ids[0], category="collective_blame", strength=ACTOR_EQUATION_WEIGHT)
-                hits.append(Hit(rule, "collective_blame", a.start, a.end, ACTOR_EQUATION_WEIGHT * BLAME_FACTOR[relation], m))
+                weight = ACTOR_EQUATION_WEIGHT * BLAME_FACTOR[relation]
+                hits.append(Hit(rule, "collective_blame", a.start, a.end, weight, m))
     # A slur names its target and is hostile by itself.
     for m in communities:
         for r in m.slur_rules:
@@ -850,11 +947,11 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
 
     # 4. Cues and dampeners.
     for hit in hits:
-        _apply_cues(post, hit, cues, gap_ok)
+        _apply_cues(post, hit, cues)
         _apply_dampeners(post, hit, dampeners, negations, cues)
     hits = _strongest(hits)
 
-    return _assemble(post, hits, communities)
+    return _assemble(post, hits)
 
 
 def _dedupe(matches: list[Match], *, language: str = "") -> list[Match]:
@@ -880,19 +977,24 @@ def _strongest(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_ok: set[int]) -> list[tuple[Mention, str]]:
+Linked = list[tuple[Mention, str]]  # target mentions and how each relates to the term
+
+
+def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_ok: set[int]) -> Linked:
     """The mentions a hostile term is about, with how each relates to it."""
     tokens = post.tokens
     inside = [m for m in communities if _inside(m.start, m.end, h.start, h.end)]
     if inside:
-        # "<community>" in the pattern: the target is written into the phrase.
-        return [(m, "copula") for m in inside]
+        # "<community>" in the pattern: the target is written into the phrase, unless a
+        # pattern that opens with it finds it behind a preposition: in "les attaques
+        # CONTRE les Peuls me dégoûtent" the attacks are what disgusts.
+        return [(m, "copula") for m in inside if not (m.start == h.start and post.after_preposition(m))]
     sent = tokens[h.start].sent
     same = [m for m in communities if tokens[m.start].sent == sent]
     close = [(m, post.relation(m, h.start, h.end, gap_ok)) for m in same]
     close = [(m, r) for m, r in close if r and r != "sentence"]
     if rule.needs != "link":
-        return close or _pronoun_predication(post, h, communities, gap_ok)
+        return close or _pronoun_predication(post, h, communities, gap_ok) or _verbless(post, h, communities, gap_ok)
     # A misspelt name is only trusted when the sentence says what they are
     # ("Pelus sont des rats"); in a looser link it could be any look-alike word.
     misspelt = [(m, r) for m, r in close if m.misspelt]
@@ -924,7 +1026,22 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
     return [(m, "window") for m in near]
 
 
-def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> list[tuple[Mention, str]]:
+def _verbless(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> Linked:
+    """"Les Peuls pleurent en public. Hypocrites, vipères.": a sentence of insults alone
+    describes the community named in the sentence before (or after: "Des cafards. Voilà les Peuls.")."""
+    tokens = post.tokens
+    sent = tokens[h.start].sent
+    own = [i for i, t in enumerate(tokens) if t.sent == sent]
+    if any(not (i in gap_ok or tokens[i].key in post.compiled.function or not tokens[i].key[0].isalnum()) for i in own):
+        return []
+    for other in (sent - 1, sent + 1):
+        near = [m for m in communities if not m.misspelt and tokens[m.start].sent == other]
+        if near:
+            return [(near[-1] if other < sent else near[0], "window")]
+    return []
+
+
+def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> Linked:
     """"Les Peuls ? Ils sont tous dégoûtants.": a pronoun said to be the term, the community just before."""
     tokens = post.tokens
     sent = tokens[h.start].sent
@@ -942,10 +1059,6 @@ def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_
         ]
         return [(earlier[-1], "window")] if earlier else []
     return []
-
-
-# Articles that open a noun phrase: after a verb, the phrase is its object.
-ARTICLES = frozenset("le la les l un une des ces ce cette the a an these those this that".split())
 
 
 def _has_own_object(post: _Post, h: Match) -> bool:
@@ -985,7 +1098,8 @@ def _has_anaphora(post: _Post, h: Match) -> bool:
     return False
 
 
-def _apply_cues(post: _Post, hit: Hit, cues: dict[str, list[Match]], gap_ok: set[int]) -> None:
+def _apply_cues(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> None:
+    """A call to act lifts weak incitement and exclusion words; a quantifier lifts collective ones."""
     tokens = post.tokens
     clause = tokens[hit.start].clause
     if hit.category in CALLABLE and hit.rule.strength < STRENGTH["strong"]:
@@ -1011,6 +1125,7 @@ def _apply_cues(post: _Post, hit: Hit, cues: dict[str, list[Match]], gap_ok: set
 
 
 def _opens_clause(post: _Post, hit: Hit) -> bool:
+    """Does the term open its clause, as an order does (only small words or the target before it)?"""
     tokens = post.tokens
     clause = tokens[hit.start].clause
     k = hit.start - 1
@@ -1024,6 +1139,7 @@ def _opens_clause(post: _Post, hit: Hit) -> bool:
 def _apply_dampeners(
     post: _Post, hit: Hit, dampeners: dict[str, list[Match]], negations: list[Match], cues: dict[str, list[Match]]
 ) -> None:
+    """Lower the hit's weight for each reason to read it as something other than the author's hate."""
     tokens = post.tokens
     sent, clause = tokens[hit.start].sent, tokens[hit.start].clause
     m = hit.target
@@ -1059,9 +1175,10 @@ def _apply_dampeners(
                 continue
             note(kind, c)
             break
-    asked = [q for q in dampeners.get("question", []) if tokens[q.start].sent == sent]
-    if post.questions.get(sent) is not None or asked:
+    if sent in post.questions:
+        # An enquiry ("est-ce vrai que ... ?") weighs less than a rhetorical question;
         # "Faut-il tous les tuer ?" asks for it: a call in the question keeps its weight.
+        asked = [q for q in dampeners.get("question", []) if tokens[q.start].sent == sent]
         if not any(tokens[c.start].sent == sent for c in cues.get("call", [])):
             if asked:
                 note("question", asked[0])
@@ -1084,7 +1201,8 @@ def _break_between(post: _Post, start: int, end: int) -> bool:
     return any(post.tokens[i].key in post.compiled.clause_break for i in range(start, end))
 
 
-def _assemble(post: _Post, hits: list[Hit], communities: list[Mention]) -> list[Detection]:
+def _assemble(post: _Post, hits: list[Hit]) -> list[Detection]:
+    """Step 5: one Detection per community, its score, categories and evidence in original offsets."""
     by_slug: dict[str, list[Hit]] = {}
     for hit in hits:
         for slug in hit.target.slugs:

@@ -202,6 +202,27 @@ def test_mentions_without_hostility_toward_peul_yield_no_flag(text):
     assert not _flagged(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je déteste la violence contre les Peuls.",
+        "I hate the violence against Fulani.",
+        "Ces attaques contre les Peuls me dégoûtent.",
+        "Les Peuls n'ont pas confiance en l'État.",
+        "Fulani are sick of the violence.",
+        "Je ne supporte pas qu'on insulte les Peuls.",
+    ],
+)
+def test_hating_what_is_done_to_peul_is_not_hating_peul(text):
+    assert not _flagged(text)
+
+
+@pytest.mark.parametrize("text", ["Je déteste les Peuls.", "I hate all Fulani.", "Les Peuls me dégoûtent."])
+def test_hating_peul_themselves_is_derogation(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD and d.categories == ["derogation"]
+
+
 def test_a_mention_alone_yields_no_detection_at_all():
     assert detect_text("Je suis Peul. Les Peuls du Mali, Fulani, Fulɓe, Pullo.") == []
 
@@ -287,6 +308,31 @@ def test_categories_are_flag_category_values_most_severe_first():
 
 
 # --- how it runs ------------------------------------------------------------
+
+
+def test_a_lexicon_file_with_an_unquoted_yes_or_no_is_refused(tmp_path):
+    # YAML reads a bare no as false; matching the word "False" would be a silent bug.
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text("categories: {}\ncues:\n  quantifier:\n    en: [all, no]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="quote it"):
+        compiled_rules(lexicon_path=lexicon)
+
+
+def test_a_custom_lexicon_is_used_instead_of_the_seed_one(tmp_path):
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text(
+        "categories:\n  derogation:\n    defaults: {strength: medium, needs: predication}\n"
+        "    fr:\n      - {term: grincheux, patterns: [grincheux]}\n"
+        "cues:\n  copula:\n    fr: [sont]\n",
+        encoding="utf-8",
+    )
+    from monitor.detection.lexicon import detect_lexicon
+
+    compiled = compiled_rules(lexicon_path=lexicon)
+    found = detect_lexicon("Les Peuls sont grincheux.", compiled=compiled)
+    assert [d.community for d in found] == ["peul"]
+    assert "lexicon:fr:derogation:grincheux" in _rules(found[0], "hostile")
+    assert detect_lexicon("Les Peuls sont des rats.", compiled=compiled) == []
 
 
 def test_detection_is_pure_and_repeatable():
