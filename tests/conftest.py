@@ -53,6 +53,41 @@ def make_post(db):
     return _make
 
 
+@pytest.fixture
+def peul(db):
+    from monitor.models import Community
+
+    return Community.objects.create(slug="peul", name="Peul", names={"fr": ["Peul", "Peuls"]})
+
+
+@pytest.fixture
+def make_flag(make_post, peul):
+    """Create an open flag on a new post: ``make_flag(text=..., priority=..., status=...)``.
+
+    Evidence marks the first "Peuls" in the text as the target, when there is one.
+    """
+    from monitor.models import Flag
+
+    def _make(priority=1.0, status=Flag.Status.OPEN, text="Il faut chasser les Peuls", community=None, post=None,
+              **fields):
+        post = post or make_post(text=text, url="https://x.com/u/status/1", language="fr")
+        start = text.find("Peuls")
+        fields.setdefault(
+            "evidence",
+            [{"start": start, "end": start + 5, "text": "Peuls", "rule": "community:peul", "role": "target"}]
+            if start >= 0 else [],
+        )
+        fields.setdefault("kind", Flag.Kind.INCITEMENT)
+        fields.setdefault("category", Flag.Category.EXCLUSION)
+        fields.setdefault("score", 0.7)
+        fields.setdefault("detector", "test")
+        return Flag.objects.create(
+            post=post, community=community or peul, priority=priority, status=status, **fields
+        )
+
+    return _make
+
+
 def _persona(django_user_model, username: str, role: str | None):
     user = django_user_model.objects.create_user(username=username, password="correct horse battery")
     if role is not None:

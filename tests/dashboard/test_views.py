@@ -11,36 +11,6 @@ XSS_TEXT = 'Les Peuls <script>alert(1)</script> dehors <img src=x onerror="alert
 
 
 @pytest.fixture
-def peul(db):
-    return Community.objects.create(slug="peul", name="Peul")
-
-
-@pytest.fixture
-def make_flag(make_post, peul):
-    def _make(priority=1.0, status=Flag.Status.OPEN, text="Il faut chasser les Peuls", community=None, post=None,
-              **fields):
-        post = post or make_post(text=text, url="https://x.com/u/status/1", language="fr")
-        fields.setdefault(
-            "evidence",
-            [{"start": text.find("Peuls"), "end": text.find("Peuls") + 5, "text": "Peuls", "rule": "community:peul",
-              "role": "target"}] if "Peuls" in text else [],
-        )
-        return Flag.objects.create(
-            post=post,
-            kind=Flag.Kind.INCITEMENT,
-            community=community or peul,
-            category=Flag.Category.EXCLUSION,
-            score=0.7,
-            detector="test",
-            priority=priority,
-            status=status,
-            **fields,
-        )
-
-    return _make
-
-
-@pytest.fixture
 def flag(make_flag):
     return make_flag()
 

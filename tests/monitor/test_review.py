@@ -8,27 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from monitor import review
-from monitor.models import AuditEvent, Community, Flag, ReviewDecision
+from monitor.models import AuditEvent, Flag, ReviewDecision
 from monitor.review import REASON_CODES, ReviewConflict, flag_decide, reason_code_fits
-
-
-@pytest.fixture
-def peul(db):
-    return Community.objects.create(slug="peul", name="Peul", names={"fr": ["Peul", "Peuls"]})
-
-
-@pytest.fixture
-def make_flag(make_post, peul):
-    def _make(text="Il faut chasser les Peuls", status=Flag.Status.OPEN, **fields):
-        post = make_post(text=text)
-        fields.setdefault("kind", Flag.Kind.INCITEMENT)
-        fields.setdefault("community", peul)
-        fields.setdefault("category", Flag.Category.EXCLUSION)
-        fields.setdefault("score", 0.8)
-        fields.setdefault("detector", "test")
-        return Flag.objects.create(post=post, status=status, **fields)
-
-    return _make
 
 
 @pytest.mark.parametrize(

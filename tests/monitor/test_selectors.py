@@ -17,31 +17,8 @@ from monitor.selectors import (
 
 
 @pytest.fixture
-def peul(db):
-    return Community.objects.create(slug="peul", name="Peul")
-
-
-@pytest.fixture
 def dogon(db):
     return Community.objects.create(slug="dogon", name="Dogon")
-
-
-@pytest.fixture
-def make_flag(make_post, peul):
-    def _make(priority=1.0, status=Flag.Status.OPEN, community=None, text="Chassez les Peuls", **fields):
-        return Flag.objects.create(
-            post=make_post(text=text),
-            kind=Flag.Kind.INCITEMENT,
-            community=community or peul,
-            category=Flag.Category.EXCLUSION,
-            score=0.7,
-            detector="test",
-            priority=priority,
-            status=status,
-            **fields,
-        )
-
-    return _make
 
 
 def joined(segments):
