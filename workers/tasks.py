@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from amqp.exceptions import ChannelError
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -86,8 +87,28 @@ def posts_detect_task(post_ids: list[int]) -> int:
         return 0
 
 
+def pipeline_backlog() -> int:
+    """Messages waiting in the pipeline's queues (0 when tasks run in-process)."""
+    from workers.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    waiting = 0
+    with app.connection_for_read() as connection:
+        for queue in (Queue.EMBED, Queue.INDEX, Queue.DETECT):
+            try:
+                waiting += connection.default_channel.queue_declare(queue=queue.value, passive=True).message_count
+            except ChannelError:  # never declared: nothing was ever sent to it
+                continue
+    return waiting
+
+
 @shared_task(name="vigie.posts_requeue_stale", acks_late=True)
 def posts_requeue_stale_task() -> int:
+    # Posts still waiting behind a long backlog are not lost: re-sending them would
+    # only grow the queue and spend their attempts. Sweep when the queues are drained.
+    if pipeline_backlog():
+        return 0
     ids = pipeline.posts_stale_pending()
     if ids:
         enqueue_posts_process(ids)

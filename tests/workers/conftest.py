@@ -80,6 +80,8 @@ def live_celery(live_services, settings, tmp_path):
         "MONITOR_PIPELINE_BATCH_SIZE": str(settings.MONITOR_PIPELINE_BATCH_SIZE),
         # A killed worker's unacknowledged message comes back after this many seconds.
         "MONITOR_BROKER_VISIBILITY_TIMEOUT": "5",
+        # The sweeper re-sends posts pending for longer than this.
+        "MONITOR_STALE_PENDING_SECONDS": "10",
         "MONITOR_WORKER_WARMUP": "false",
         "PYTHONPATH": str(ROOT),
     }

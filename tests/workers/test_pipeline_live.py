@@ -10,6 +10,7 @@ from django.test import Client
 from monitor.index import index_load
 from monitor.models import Cluster, Embedding, Flag, Post
 from tests.workers.conftest import wait_for
+from workers.tasks import posts_requeue_stale_task
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -103,12 +104,19 @@ def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(live_celery, 
     done_before_restart = Post.objects.filter(status=Post.Status.PROCESSED).count()
     assert done_before_restart < 400
 
-    # A new worker picks the unacknowledged messages back up (visibility timeout).
+    # A new worker finishes the job. The killed worker's unacknowledged message comes
+    # back after the broker's visibility timeout; sooner, the beat sweeper re-sends
+    # posts left pending (here every few seconds, as beat would every two minutes).
     live_celery("worker-2.log")
-    wait_for(
-        lambda: Post.objects.filter(status=Post.Status.PROCESSED).count() == 400,
-        timeout=240, what="all 400 posts processed after restart", logs=live_celery.log_dir,
-    )
+    sweeps = []
+
+    def all_processed() -> bool:
+        if len(sweeps) % 20 == 0:
+            posts_requeue_stale_task.apply_async(queue="reports")
+        sweeps.append(1)
+        return Post.objects.filter(status=Post.Status.PROCESSED).count() == 400
+
+    wait_for(all_processed, timeout=240, what="all 400 posts processed after restart", logs=live_celery.log_dir)
 
     assert Post.objects.count() == 400
     assert Embedding.objects.count() == 400
@@ -121,3 +129,17 @@ def test_killing_the_worker_mid_batch_loses_and_duplicates_nothing(live_celery, 
     # At most one flag per post and community, and only hateful posts are flagged.
     assert Flag.objects.values("post", "community").annotate(n=Count("id")).filter(n__gt=1).count() == 0
     assert Flag.objects.values("post").distinct().count() == 200
+
+
+def test_the_sweeper_leaves_posts_alone_while_the_queues_have_a_backlog(live_celery, make_post):
+    from datetime import timedelta
+
+    from workers.tasks import enqueue_posts_process, pipeline_backlog
+
+    post = make_post(text="Une file d'attente longue au marché de Médine")
+    Post.objects.filter(pk=post.pk).update(status_changed_at=post.status_changed_at - timedelta(hours=1))
+    enqueue_posts_process([post.pk])  # no worker runs: the message waits in Redis
+    assert pipeline_backlog() == 1
+    assert posts_requeue_stale_task.apply().get() == 0
+    post.refresh_from_db()
+    assert post.attempts == 0 and post.status == Post.Status.PENDING
