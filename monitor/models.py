@@ -161,29 +161,82 @@ class Flag(models.Model):
                 name="flag_unique_without_community",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-priority"], name="flag_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "-priority"], name="flag_queue_idx"),
+            models.Index(fields=["claimed_by", "claimed_until"], name="flag_claim_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.category} on {self.post_id}"
 
 
 class ReviewDecision(models.Model):
-    """What a reviewer decided on a flag, and why."""
+    """What a reviewer decided on a flag, and why.
+
+    Rows are only ever added: a revert is a new row (``action="revert"``,
+    ``reverts`` pointing at the decision it undoes), so the log keeps both.
+    """
 
     class Action(models.TextChoices):
         CONFIRM = "confirm", "confirm"
         DISMISS = "dismiss", "dismiss"
         ESCALATE = "escalate", "escalate"
+        REVERT = "revert", "revert"
+
+    class FollowUp(models.TextChoices):
+        """What a confirmed flag leads to."""
+
+        REMOVE = "remove", "ask the platform to remove it"
+        PLATFORM = "platform", "escalate to the platform's trust and safety team"
+        AUTHORITIES = "authorities", "report to the authorities"
 
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="decisions")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
     action = models.CharField(max_length=16, choices=Action.choices)
     reason_code = models.CharField(max_length=32, blank=True)
+    # Only for confirm: what happens to the post next.
+    follow_up = models.CharField(max_length=16, choices=FollowUp.choices, blank=True)
     note = models.TextField(blank=True)
+    # The status the flag had before this decision, so a revert knows where to go back.
+    from_status = models.CharField(max_length=16, blank=True)
+    # Shared by every decision of one cluster action, so the action can be undone as one.
+    batch = models.CharField(max_length=32, blank=True, db_index=True)
+    reverts = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reverted_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["reviewer", "-created_at"], name="decision_reviewer_idx")]
+
+
+class ReviewerSettings(models.Model):
+    """A reviewer's own preferences; no row means the defaults (text blurred)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_settings")
+    blur = models.BooleanField(default=True, help_text="Blur flagged text until revealed")
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class QualityReview(models.Model):
+    """A decided flag drawn by a lead for a blind second review by another reviewer."""
+
+    decision = models.OneToOneField(ReviewDecision, on_delete=models.CASCADE, related_name="quality_review")
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="quality_reviews")
+    sampled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=16, blank=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    # Same action as the first decision; null until the second review is done.
+    agrees = models.BooleanField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
 
 class AuditEvent(models.Model):

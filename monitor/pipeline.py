@@ -106,14 +106,22 @@ def posts_index(*, post_ids: list[int]) -> list[int]:
     return ids
 
 
-def _post_flags(*, post: Post, language: str, communities: dict[str, Community], threshold: float, now) -> list[Flag]:
-    """The flags the detector raises on one post (not saved)."""
+def _post_flags(
+    *, post: Post, language: str, communities: dict[str, Community], threshold: float, now, detections=None
+) -> list[Flag]:
+    """The flags the detector raises on one post (not saved).
+
+    ``detections``: the detector's findings when the caller ran it on a batch
+    with the stored vectors (``posts_detect``); otherwise it is run here.
+    """
     from monitor.communities import communities_load
     from monitor.detection import detect_text
     from monitor.priority import flag_priority
 
+    if detections is None:
+        detections = detect_text(post.text, language=language)
     flags = []
-    for detection in detect_text(post.text, language=language):
+    for detection in detections:
         if detection.score < threshold:
             continue
         if detection.community not in communities:
@@ -152,12 +160,13 @@ def _post_flags(*, post: Post, language: str, communities: dict[str, Community],
 
 
 def posts_detect(*, post_ids: list[int]) -> DetectResult:
-    """Run detection on pending posts, create flags, and mark the posts processed.
+    """Run detection and claim matching on pending posts, create flags, mark the posts processed.
 
     One transaction for the batch: a crash leaves the whole batch pending, and a
     post already marked processed (by a concurrent run) is not counted again.
     """
-    from monitor.detection import detection_threshold
+    from monitor.claims.services import posts_match_claims
+    from monitor.detection import detect_texts, detection_threshold
     from monitor.detection.language import language_detect
 
     result = DetectResult()
@@ -167,10 +176,17 @@ def posts_detect(*, post_ids: list[int]) -> DetectResult:
     communities = {c.slug: c for c in Community.objects.all()}
     threshold = detection_threshold()
     now = timezone.now()
+    languages = [post.language or language_detect(post.text) for post in posts]
+    found = detect_texts([p.text for p in posts], languages=languages, vectors=_post_vectors(posts))
+    # Misinformation before the posts count as processed, so a crash here is retried
+    # like any other (matching is idempotent: one match per post and claim, one flag).
+    posts_match_claims(post_ids=[p.pk for p in posts])
     with transaction.atomic():
-        for post in posts:
-            language = post.language or language_detect(post.text)
-            flags = _post_flags(post=post, language=language, communities=communities, threshold=threshold, now=now)
+        for post, language, detections in zip(posts, languages, found):
+            flags = _post_flags(
+                post=post, language=language, communities=communities, threshold=threshold, now=now,
+                detections=detections,
+            )
             Flag.objects.bulk_create(flags, ignore_conflicts=True)
             changed = _pending([post.pk]).update(
                 status=Post.Status.PROCESSED, processed_at=now, status_changed_at=now, language=language, error=""
@@ -179,6 +195,27 @@ def posts_detect(*, post_ids: list[int]) -> DetectResult:
                 result.processed += 1
                 result.flags_created += len(flags)
     return result
+
+
+def _post_vectors(posts: list[Post]):
+    """The posts' stored embeddings for the current model, in order; the missing ones encoded now."""
+    import numpy as np
+
+    embedder = get_embedder()
+    stored = dict(
+        Embedding.objects.filter(post_id__in=[p.pk for p in posts], model_id=embedder.model_id).values_list(
+            "post_id", "vector"
+        )
+    )
+    missing = [p for p in posts if p.pk not in stored]
+    if len(missing) == len(posts):
+        return None  # the detector embeds what it needs (only posts that name a community)
+    have = [p for p in posts if p.pk in stored]
+    dim = len(bytes(stored[have[0].pk])) // 4
+    by_id = dict(zip((p.pk for p in have), vectors_from_bytes([stored[p.pk] for p in have], dim=dim)))
+    if missing:
+        by_id.update(zip((p.pk for p in missing), embedder.encode([p.text for p in missing])))
+    return np.stack([by_id[p.pk] for p in posts])
 
 
 def posts_process(*, post_ids: list[int]) -> DetectResult:

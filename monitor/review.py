@@ -6,12 +6,18 @@ functions.
 """
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from monitor.audit import audit_record
-from monitor.models import Flag, ReviewDecision
+from monitor.models import Flag, ReviewDecision, ReviewerSettings
 from monitor.roles import can_review, is_lead
 
 NOTE_MAX_CHARS = 2000
@@ -89,8 +95,86 @@ ACTION_STATUS: dict[str, str] = {
 }
 
 
+# A confirm with no follow-up given asks the platform to remove the post: the least it leads to.
+DEFAULT_FOLLOW_UP = ReviewDecision.FollowUp.REMOVE.value
+DEFAULT_CLAIM_SECONDS = 300
+
+
 class ReviewConflict(Exception):
     """The flag was no longer decidable: someone else decided it first."""
+
+
+class FlagClaimed(ReviewConflict):
+    """Another reviewer holds an unexpired claim on the flag."""
+
+    def __init__(self, message: str, *, holder_id: int | None = None, until: datetime | None = None):
+        super().__init__(message)
+        self.holder_id, self.until = holder_id, until
+
+
+def claim_seconds() -> int:
+    """How long opening a flag reserves it (``MONITOR_CLAIM_SECONDS``, default 300)."""
+    return int(getattr(settings, "MONITOR_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
+
+
+def _claim_free_for(user, now: datetime) -> Q:
+    """Rows ``user`` may take: unclaimed, claimed by ``user``, or whose claim has run out."""
+    return Q(claimed_by__isnull=True) | Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=user)
+
+
+def flag_claim(*, flag_id: int, user, now: datetime | None = None) -> datetime:
+    """Reserve an undecided flag for ``user`` for ``claim_seconds()``; return when the claim ends.
+
+    1. Renew: a conditional UPDATE on rows ``user`` already holds. Renewals are
+       not audited (the page renews every couple of minutes).
+    2. Otherwise take it: a conditional UPDATE on rows that are unclaimed or whose
+       claim expired. Two reviewers racing for one flag are serialised by the
+       database; the second UPDATE matches no row and raises ``FlagClaimed``.
+       A decided flag (or an escalated one for a non-lead) raises ``ReviewConflict``.
+    3. A new claim writes a ``flag.claim`` audit event.
+    """
+    if not can_review(user):
+        raise PermissionDenied("this user may not review flags")
+    now = now or timezone.now()
+    until = now + timedelta(seconds=claim_seconds())
+    decidable = flag_decidable_statuses(user=user)
+    with transaction.atomic():
+        renewed = Flag.objects.filter(
+            pk=flag_id, status__in=decidable, claimed_by=user, claimed_until__gte=now
+        ).update(claimed_until=until)
+        if renewed:
+            return until
+        taken = (
+            Flag.objects.filter(pk=flag_id, status__in=decidable)
+            .filter(_claim_free_for(user, now))
+            .update(claimed_by=user, claimed_until=until)
+        )
+        if not taken:
+            flag = Flag.objects.get(pk=flag_id)  # Flag.DoesNotExist for a missing flag
+            if flag.status not in decidable:
+                raise ReviewConflict(f"flag {flag_id} is {flag.status}: it cannot be claimed")
+            raise FlagClaimed(
+                f"flag {flag_id} is being reviewed by someone else",
+                holder_id=flag.claimed_by_id,
+                until=flag.claimed_until,
+            )
+        audit_record(actor=user, action="flag.claim", obj=Flag(pk=flag_id), data={"until": until.isoformat()})
+    return until
+
+
+def flag_release(*, flag_id: int, user) -> bool:
+    """Give up ``user``'s claim on a flag; a lead may release anyone's. True when a claim was dropped."""
+    if not can_review(user):
+        raise PermissionDenied("this user may not review flags")
+    rows = Flag.objects.filter(pk=flag_id, claimed_by__isnull=False)
+    if not is_lead(user):
+        rows = rows.filter(claimed_by=user)
+    with transaction.atomic():
+        holder = rows.values_list("claimed_by_id", flat=True).first()
+        if holder is None or not rows.filter(claimed_by_id=holder).update(claimed_by=None, claimed_until=None):
+            return False
+        audit_record(actor=user, action="flag.release", obj=Flag(pk=flag_id), data={"holder_id": holder})
+    return True
 
 
 def reason_code_fits(*, action: str, reason_code: str) -> bool:
@@ -131,23 +215,37 @@ def _validate(*, action: str, reason_code: str, note: str) -> None:
         raise ValidationError(f"the note is longer than {NOTE_MAX_CHARS} characters", code="note")
 
 
-def flag_decide(*, flag_id: int, user, action: str, reason_code: str, note: str = "") -> ReviewDecision:
+def flag_decide(
+    *,
+    flag_id: int,
+    user,
+    action: str,
+    reason_code: str,
+    note: str = "",
+    follow_up: str = "",
+    batch: str = "",
+    now: datetime | None = None,
+) -> ReviewDecision:
     """Record ``user``'s decision on a flag and move the flag to its new status.
 
-    1. Check the user may review (``PermissionDenied``) and that the action and
-       reason code fit the policy (``ValidationError``).
+    1. Check the user may review (``PermissionDenied``) and that the action,
+       reason code and follow-up fit the policy (``ValidationError``). A confirm
+       without a follow-up gets ``DEFAULT_FOLLOW_UP``; other actions have none.
     2. Read the flag (``Flag.DoesNotExist``). A decided flag raises
        ``ReviewConflict``; an escalated one needs a lead (``PermissionDenied``)
        and then a confirm or a dismiss.
-    3. Move its status with a conditional UPDATE on the status just read. When
-       two reviewers race, the database serialises the two UPDATEs and the
-       second matches no row: it raises ``ReviewConflict`` and writes nothing.
+    3. Move its status with a conditional UPDATE on the status just read and on
+       the claim: the flag must be unclaimed, claimed by ``user`` or claimed
+       with an expired claim. When two reviewers race, the database serialises
+       the two UPDATEs and the second matches no row: it raises ``FlagClaimed``
+       (someone holds it) or ``ReviewConflict`` (someone decided it) and writes nothing.
     4. Write the ``ReviewDecision`` and the ``flag.decide`` audit event, in the
        same transaction as the status change.
     """
     if not can_review(user):
         raise PermissionDenied("this user may not review flags")
     note = (note or "").strip()
+    follow_up = _follow_up_for(action=action, follow_up=follow_up)
     _validate(action=action, reason_code=reason_code, note=note)
 
     with transaction.atomic():
@@ -161,32 +259,233 @@ def flag_decide(*, flag_id: int, user, action: str, reason_code: str, note: str 
             raise ValidationError("this flag is already escalated: confirm or dismiss it", code="action")
 
         status = ACTION_STATUS[action]
-        now = timezone.now()
-        moved = Flag.objects.filter(pk=flag.pk, status=previous).update(
-            status=status, claimed_by=None, claimed_until=None, updated_at=now
+        now = now or timezone.now()
+        moved = (
+            Flag.objects.filter(pk=flag.pk, status=previous)
+            .filter(_claim_free_for(user, now))
+            .update(status=status, claimed_by=None, claimed_until=None, updated_at=now)
         )
         if moved == 0:
+            current = Flag.objects.filter(pk=flag.pk).values("status", "claimed_by_id", "claimed_until").first()
+            if current and current["status"] == previous:
+                raise FlagClaimed(
+                    f"flag {flag_id} is being reviewed by someone else",
+                    holder_id=current["claimed_by_id"],
+                    until=current["claimed_until"],
+                )
             raise ReviewConflict(f"flag {flag_id} was decided by someone else first")
         flag.status, flag.claimed_by, flag.claimed_until, flag.updated_at = status, None, None, now
 
         decision = ReviewDecision.objects.create(
-            flag=flag, reviewer=user, action=action, reason_code=reason_code, note=note
+            flag=flag,
+            reviewer=user,
+            action=action,
+            reason_code=reason_code,
+            follow_up=follow_up,
+            note=note,
+            from_status=previous,
+            batch=batch,
+        )
+        data = {
+            "decision_id": decision.pk,
+            "action": action,
+            "reason_code": reason_code,
+            "from_status": previous,
+            "to_status": status,
+            "post_id": flag.post_id,
+            "has_note": bool(note),
+        }
+        if follow_up:
+            data["follow_up"] = follow_up
+        if batch:
+            data["batch"] = batch
+        audit_record(actor=user, action="flag.decide", obj=flag, data=data)
+    return decision
+
+
+def _follow_up_for(*, action: str, follow_up: str) -> str:
+    if action != ReviewDecision.Action.CONFIRM:
+        return ""
+    follow_up = follow_up or DEFAULT_FOLLOW_UP
+    if follow_up not in ReviewDecision.FollowUp.values:
+        raise ValidationError(f"unknown follow-up {follow_up!r}", code="follow_up")
+    return follow_up
+
+
+def decision_revert(*, decision_id: int, user, note: str = "", batch: str = "") -> ReviewDecision:
+    """Undo a decision: the flag goes back to open, and a ``revert`` decision records who and why.
+
+    Leads may revert any decision; the reviewer who made a cluster decision may
+    undo it (``decision_batch_revert`` passes its ``batch``, which the revert row
+    carries too). Only the flag's latest decision can be
+    reverted, and only while the flag still has the status that decision gave
+    it (a conditional UPDATE): otherwise ``ReviewConflict``.
+    """
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise ValidationError(f"the note is longer than {NOTE_MAX_CHARS} characters", code="note")
+    with transaction.atomic():
+        decision = ReviewDecision.objects.select_related("flag").get(pk=decision_id)
+        if not can_review(user):
+            raise PermissionDenied("this user may not review flags")
+        own_batch = bool(batch) and decision.batch == batch and decision.reviewer_id == user.pk
+        if not (is_lead(user) or own_batch):
+            raise PermissionDenied("only a lead may revert a decision")
+        if decision.action == ReviewDecision.Action.REVERT:
+            raise ValidationError("a revert cannot itself be reverted; decide the flag again", code="action")
+        latest = ReviewDecision.objects.filter(flag_id=decision.flag_id).order_by("-created_at", "-id").first()
+        if latest is None or latest.pk != decision.pk:
+            raise ReviewConflict(f"decision {decision_id} is no longer the flag's latest")
+        status = ACTION_STATUS[decision.action]
+        moved = Flag.objects.filter(pk=decision.flag_id, status=status).update(
+            status=Flag.Status.OPEN, claimed_by=None, claimed_until=None, updated_at=timezone.now()
+        )
+        if not moved:
+            raise ReviewConflict(f"flag {decision.flag_id} changed since decision {decision_id}")
+        revert = ReviewDecision.objects.create(
+            flag_id=decision.flag_id,
+            reviewer=user,
+            action=ReviewDecision.Action.REVERT,
+            note=note,
+            from_status=status,
+            reverts=decision,
+            batch=batch,
         )
         audit_record(
             actor=user,
-            action="flag.decide",
-            obj=flag,
+            action="flag.revert",
+            obj=decision.flag,
             data={
-                "decision_id": decision.pk,
-                "action": action,
-                "reason_code": reason_code,
-                "from_status": previous,
-                "to_status": status,
-                "post_id": flag.post_id,
-                "has_note": bool(note),
+                "decision_id": revert.pk,
+                "reverted_decision_id": decision.pk,
+                "reverted_action": decision.action,
+                "from_status": status,
+                "to_status": Flag.Status.OPEN.value,
+                "batch": batch,
             },
         )
-    return decision
+    return revert
+
+
+# --- cluster actions -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ClusterResult:
+    batch: str
+    decided: list[int]
+    skipped: list[int]
+
+
+def cluster_candidates(*, flag_id: int, user, now: datetime | None = None) -> list[int]:
+    """Ids of the flags one cluster decision from ``flag_id`` would touch, the flag itself first.
+
+    Every flag of a post in the same cluster with the flag's status (open, or
+    escalated for a lead) and not held by another reviewer. A flag outside any
+    cluster is its own only candidate.
+    """
+    now = now or timezone.now()
+    flag = Flag.objects.select_related("post").get(pk=flag_id)
+    if flag.status not in flag_decidable_statuses(user=user):
+        return []
+    if flag.post.cluster_id is None:
+        return [flag.pk]
+    others = (
+        Flag.objects.filter(post__cluster_id=flag.post.cluster_id, status=flag.status)
+        .exclude(pk=flag.pk)
+        .filter(_claim_free_for(user, now))
+        .order_by("-priority", "id")
+        .values_list("pk", flat=True)
+    )
+    return [flag.pk, *others]
+
+
+def cluster_decide(
+    *, flag_id: int, user, action: str, reason_code: str, note: str = "", follow_up: str = ""
+) -> ClusterResult:
+    """Apply one decision to every flag of ``flag_id``'s cluster that ``cluster_candidates`` lists.
+
+    Each flag gets its own ``ReviewDecision`` (and audit event), all sharing a
+    new ``batch`` id, so ``decision_batch_revert`` can undo them together. The
+    flag the reviewer is looking at must be decidable by them (else the
+    exception ``flag_decide`` raises); any other flag that someone decided or
+    claimed in the meantime is skipped, not overwritten. One
+    ``cluster.decide`` event records the batch.
+    """
+    batch = uuid.uuid4().hex
+    decided: list[int] = []
+    skipped: list[int] = []
+    with transaction.atomic():
+        candidates = cluster_candidates(flag_id=flag_id, user=user)
+        if not candidates:
+            raise ReviewConflict(f"flag {flag_id} is not open for this reviewer")
+        for position, candidate in enumerate(candidates):
+            try:
+                with transaction.atomic():
+                    flag_decide(
+                        flag_id=candidate, user=user, action=action, reason_code=reason_code,
+                        note=note, follow_up=follow_up, batch=batch,
+                    )
+                decided.append(candidate)
+            except ReviewConflict:
+                if position == 0:
+                    raise
+                skipped.append(candidate)
+        audit_record(
+            actor=user,
+            action="cluster.decide",
+            obj=Flag(pk=flag_id),
+            data={"batch": batch, "action": action, "reason_code": reason_code,
+                  "decided": len(decided), "skipped": len(skipped)},
+        )
+    return ClusterResult(batch=batch, decided=decided, skipped=skipped)
+
+
+def decision_batch_revert(*, batch: str, user, note: str = "") -> ClusterResult:
+    """Undo a cluster decision: revert each of the batch's decisions still in force.
+
+    Its author or a lead may do it. Flags decided again since are left alone
+    (listed as skipped).
+    """
+    if not batch:
+        raise ValidationError("no batch given", code="batch")
+    decisions = list(
+        ReviewDecision.objects.filter(batch=batch).exclude(action=ReviewDecision.Action.REVERT).order_by("id")
+    )
+    if not decisions:
+        raise ReviewDecision.DoesNotExist(f"no decision in batch {batch}")
+    if not (is_lead(user) or all(d.reviewer_id == user.pk for d in decisions)):
+        raise PermissionDenied("only the reviewer who made the cluster decision, or a lead, may undo it")
+    undo = uuid.uuid4().hex
+    reverted: list[int] = []
+    skipped: list[int] = []
+    with transaction.atomic():
+        for decision in decisions:
+            try:
+                with transaction.atomic():
+                    decision_revert(decision_id=decision.pk, user=user, note=note, batch=batch)
+                reverted.append(decision.flag_id)
+            except (ReviewConflict, ValidationError):
+                skipped.append(decision.flag_id)
+        audit_record(
+            actor=user, action="cluster.revert", obj=None,
+            data={"batch": batch, "undo": undo, "reverted": len(reverted), "skipped": len(skipped)},
+        )
+    return ClusterResult(batch=batch, decided=reverted, skipped=skipped)
+
+
+# --- reviewer settings -------------------------------------------------------------
+
+def reviewer_settings_update(*, user, blur: bool) -> ReviewerSettings:
+    """Save ``user``'s wellbeing settings; a change writes a ``settings.change`` audit event."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("log in first")
+    with transaction.atomic():
+        row, _ = ReviewerSettings.objects.select_for_update().get_or_create(user=user)
+        if row.blur != blur:
+            previous, row.blur = row.blur, blur
+            row.save(update_fields=["blur", "updated_at"])
+            audit_record(actor=user, action="settings.change", obj=row, data={"blur": [previous, blur]})
+    return row
 
 
 def _flag_read(*, flag_id: int) -> Flag:

@@ -1,10 +1,16 @@
 """Read queries for the dashboard and the API. Nothing here writes."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
-from monitor.models import AuditEvent, Community, Flag, ReviewDecision
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from monitor.models import AuditEvent, Community, Flag, Post, ReviewDecision, ReviewerSettings
 
 EVIDENCE_ROLES = ("target", "hostile", "dampener")
 # A span whose role is missing or unknown is still shown, as a plain hit.
@@ -17,31 +23,232 @@ MAX_SPANS = 500
 Segments = list[tuple[str, str | None]]
 
 
-def flags_queue(
-    *, status: str = "open", community: str | None = None, limit: int = 50, offset: int = 0
-) -> list[Flag]:
-    """Flags in ``status``, most urgent first (``-priority``, then newest).
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue shows. Empty fields do not filter; ``mine`` keeps the user's claimed flags."""
 
-    ``community`` is a community slug. Posts and communities come in the same
-    query, so a page costs one query however many flags it shows.
+    status: str = Flag.Status.OPEN.value
+    community: str = ""
+    category: str = ""
+    language: str = ""
+    platform: str = ""
+    cluster: int | None = None
+    mine: bool = False
+
+    @classmethod
+    def from_query(cls, query) -> "QueueFilters":
+        """Parse a query dict leniently: an unknown status or a malformed cluster id is ignored."""
+        status = query.get("status") or Flag.Status.OPEN.value
+        if status not in Flag.Status.values:
+            status = Flag.Status.OPEN.value
+        category = query.get("category") or ""
+        cluster = query.get("cluster") or ""
+        return cls(
+            status=status,
+            community=(query.get("community") or "")[:64],
+            category=category if category in Flag.Category.values else "",
+            language=(query.get("language") or "")[:8],
+            platform=(query.get("platform") or "")[:32],
+            cluster=int(cluster) if cluster.isdigit() and len(cluster) < 12 else None,
+            mine=query.get("mine") in ("1", "on", "true"),
+        )
+
+    def as_query(self) -> dict[str, str]:
+        """The non-default filters as query parameters (status only when not open)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "status" and value == Flag.Status.OPEN.value:
+                continue
+            if value not in ("", None, False):
+                out[f.name] = "1" if value is True else str(value)
+        return out
+
+
+def _queue_rows(filters: QueueFilters, *, user=None, now: datetime | None = None):
+    flags = Flag.objects.filter(status=filters.status)
+    if filters.community:
+        flags = flags.filter(community__slug=filters.community)
+    if filters.category:
+        flags = flags.filter(category=filters.category)
+    if filters.language:
+        flags = flags.filter(post__language=filters.language)
+    if filters.platform:
+        flags = flags.filter(post__platform=filters.platform)
+    if filters.cluster is not None:
+        flags = flags.filter(post__cluster_id=filters.cluster)
+    if filters.mine and user is not None:
+        flags = flags.filter(claimed_by=user, claimed_until__gte=now or timezone.now())
+    return flags
+
+
+QUEUE_ORDER = ("-priority", "-created_at", "-id")
+
+
+def flags_queue(
+    *,
+    status: str = "open",
+    community: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    filters: QueueFilters | None = None,
+    user=None,
+    available_to=None,
+    now: datetime | None = None,
+) -> list[Flag]:
+    """Flags matching ``filters`` (or just ``status`` and ``community``), most urgent first.
+
+    Order: ``-priority``, then newest, then highest id. ``available_to`` (a user)
+    leaves out flags another reviewer holds an unexpired claim on. Posts,
+    communities and claim holders come in the same query, so a page costs one
+    query however many flags it shows.
     """
-    flags = Flag.objects.filter(status=status).select_related("post", "community")
-    if community:
-        flags = flags.filter(community__slug=community)
-    flags = flags.order_by("-priority", "-created_at", "-id")
+    filters = filters or QueueFilters(status=status, community=community or "")
+    now = now or timezone.now()
+    flags = _queue_rows(filters, user=user, now=now).select_related("post", "community", "claimed_by")
+    if available_to is not None:
+        flags = flags.exclude(Q(claimed_until__gte=now) & ~Q(claimed_by=available_to) & Q(claimed_by__isnull=False))
+    flags = flags.order_by(*QUEUE_ORDER)
     offset, limit = max(offset, 0), max(limit, 0)
     return list(flags[offset : offset + limit])
 
 
+def flag_neighbours(
+    *, flag: Flag, filters: QueueFilters, user, now: datetime | None = None
+) -> tuple[int | None, int | None]:
+    """The ids of the flags just before and after ``flag`` in the queue's order (None at the ends).
+
+    Keyset comparisons on (priority, created_at, id), so it costs two indexed
+    queries wherever the flag sits. Flags another reviewer holds are skipped.
+    """
+    now = now or timezone.now()
+    rows = _queue_rows(filters, user=user, now=now).exclude(pk=flag.pk).exclude(
+        Q(claimed_until__gte=now) & ~Q(claimed_by=user) & Q(claimed_by__isnull=False)
+    )
+    p, c, i = flag.priority, flag.created_at, flag.pk
+    after = Q(priority__lt=p) | Q(priority=p, created_at__lt=c) | Q(priority=p, created_at=c, id__lt=i)
+    before = Q(priority__gt=p) | Q(priority=p, created_at__gt=c) | Q(priority=p, created_at=c, id__gt=i)
+    # The plain range on priority lets SQLite use the (status, priority) index despite the ORs.
+    following = rows.filter(after, priority__lte=p).order_by(*QUEUE_ORDER).values_list("pk", flat=True).first()
+    previous = (
+        rows.filter(before, priority__gte=p).order_by("priority", "created_at", "id").values_list("pk", flat=True).first()
+    )
+    return previous, following
+
+
+@dataclass
+class FlagContext:
+    """What a reviewer needs around a flag to decide it."""
+
+    author_confirmed: int = 0
+    cluster_size: int = 0
+    cluster_last_hour: int = 0
+    cluster_last_day: int = 0
+    cluster_flags: list = None  # [(flag, latest decision or None)], near-duplicates first open, then decided
+    cluster_open: int = 0
+    cluster_decided: int = 0
+
+
+CLUSTER_FLAGS_SHOWN = 20
+
+
+def flag_context(*, flag: Flag, now: datetime | None = None) -> FlagContext:
+    """The author's history, the cluster's size and growth, and its other flags with their decisions.
+
+    At most four queries, whatever the sizes: the author's confirmed flags, the
+    cluster's growth, its other flags (the first ``CLUSTER_FLAGS_SHOWN``, with
+    counts by status) and their latest decisions.
+    """
+    now = now or timezone.now()
+    post = flag.post
+    ctx = FlagContext(cluster_flags=[])
+    ctx.author_confirmed = (
+        Flag.objects.filter(post__author_pseudonym=post.author_pseudonym, status=Flag.Status.CONFIRMED)
+        .exclude(pk=flag.pk)
+        .count()
+    )
+    if post.cluster_id is None:
+        return ctx
+    seen = Coalesce("created_at", "ingested_at")
+    growth = Post.objects.filter(cluster_id=post.cluster_id).annotate(seen=seen).aggregate(
+        size=Count("id"),
+        hour=Count("id", filter=Q(seen__gte=now - timedelta(hours=1))),
+        day=Count("id", filter=Q(seen__gte=now - timedelta(days=1))),
+    )
+    ctx.cluster_size, ctx.cluster_last_hour, ctx.cluster_last_day = growth["size"], growth["hour"], growth["day"]
+    others = Flag.objects.filter(post__cluster_id=post.cluster_id).exclude(pk=flag.pk)
+    counts = others.aggregate(
+        open=Count("id", filter=Q(status=Flag.Status.OPEN)),
+        decided=Count("id", filter=Q(status__in=[Flag.Status.CONFIRMED, Flag.Status.DISMISSED])),
+    )
+    ctx.cluster_open, ctx.cluster_decided = counts["open"], counts["decided"]
+    shown = list(others.select_related("post").order_by("status", "-priority", "id")[:CLUSTER_FLAGS_SHOWN])
+    latest: dict[int, ReviewDecision] = {}
+    if shown:
+        for decision in (
+            ReviewDecision.objects.filter(flag_id__in=[f.pk for f in shown])
+            .select_related("reviewer")
+            .order_by("flag_id", "-created_at", "-id")
+        ):
+            latest.setdefault(decision.flag_id, decision)
+    ctx.cluster_flags = [(f, latest.get(f.pk)) for f in shown]
+    return ctx
+
+
+def reviewer_settings_get(*, user) -> ReviewerSettings:
+    """``user``'s settings, or unsaved defaults (blur on) when they never changed them."""
+    row = ReviewerSettings.objects.filter(user_id=user.pk).first()
+    return row or ReviewerSettings(user_id=user.pk)
+
+
+def decision_batch_summary(*, batch: str) -> dict:
+    """How many decisions a cluster batch holds and how many of them were undone."""
+    rows = ReviewDecision.objects.filter(batch=batch)
+    return rows.aggregate(
+        decided=Count("id", filter=~Q(action=ReviewDecision.Action.REVERT)),
+        reverted=Count("id", filter=Q(action=ReviewDecision.Action.REVERT)),
+    )
+
+
+def audit_events_iter(*, since: datetime | None = None, until: datetime | None = None) -> Iterator[AuditEvent]:
+    """Every audit event, oldest first, streamed from the database in chunks (for the CSV export)."""
+    rows = AuditEvent.objects.select_related("actor").order_by("created_at", "id")
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
+    return rows.iterator(chunk_size=2000)
+
+
+def reviewer_stats(*, since: datetime | None = None) -> list[dict]:
+    """Per reviewer: decisions by action (reverts excluded) and how many of theirs were reverted."""
+    rows = ReviewDecision.objects.all()
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    return list(
+        rows.values("reviewer__username")
+        .annotate(
+            total=Count("id", filter=~Q(action=ReviewDecision.Action.REVERT)),
+            confirm=Count("id", filter=Q(action=ReviewDecision.Action.CONFIRM)),
+            dismiss=Count("id", filter=Q(action=ReviewDecision.Action.DISMISS)),
+            escalate=Count("id", filter=Q(action=ReviewDecision.Action.ESCALATE)),
+            reverted=Count("id", filter=Q(reverted_by__isnull=False)),
+        )
+        .order_by("reviewer__username")
+    )
+
+
 def flag_get(*, flag_id: int) -> Flag:
     """One flag with its post, community and cluster (``Flag.DoesNotExist`` if absent)."""
-    return Flag.objects.select_related("post", "post__cluster", "community").get(pk=flag_id)
+    return Flag.objects.select_related("post", "post__cluster", "community", "claimed_by").get(pk=flag_id)
 
 
 def flag_decisions(*, flag_id: int) -> list[ReviewDecision]:
     """The decisions taken on a flag, newest first, with their reviewers."""
     return list(
-        ReviewDecision.objects.filter(flag_id=flag_id).select_related("reviewer").order_by("-created_at", "-id")
+        ReviewDecision.objects.filter(flag_id=flag_id)
+        .select_related("reviewer", "reverts")
+        .order_by("-created_at", "-id")
     )
 
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "monitor.apps.MonitorConfig",
+    "monitor.claims.apps.ClaimsConfig",
     "dashboard.apps.DashboardConfig",
 ]
 
@@ -138,6 +139,7 @@ MONITOR_DETECTION_THRESHOLD = env_float("MONITOR_DETECTION_THRESHOLD", 0.5, mini
 MONITOR_MAX_TEXT_CHARS = env_int("MONITOR_MAX_TEXT_CHARS", 20000, minimum=280)
 MONITOR_API_MAX_BATCH = env_int("MONITOR_API_MAX_BATCH", 1000, minimum=1, maximum=10000)
 MONITOR_STALE_PENDING_SECONDS = env_int("MONITOR_STALE_PENDING_SECONDS", 600, minimum=10)
+MONITOR_CLAIM_SECONDS = env_int("MONITOR_CLAIM_SECONDS", 300, minimum=30, maximum=86400)
 MONITOR_SEEDS_DIR = Path(env_str("MONITOR_SEEDS_DIR", str(BASE_DIR / "seeds"))).resolve()
 
 # --- Celery -----------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Celery tasks: thin, over ids, idempotent. Logic lives in ``monitor.pipeline``.
 
 Flow for new posts: ``posts_embed`` (embed queue) → ``posts_index`` (index
-queue, a single consumer) → ``posts_detect`` (detect queue). Every task is
-safe to run twice, so late acknowledgement is on: a worker killed mid-batch
-leaves its message to be delivered again.
+queue, a single consumer) → ``posts_detect`` (detect queue: detection and
+claim matching). Every task is safe to run twice, so late acknowledgement is
+on: a worker killed mid-batch leaves its message to be delivered again.
 """
 from __future__ import annotations
 

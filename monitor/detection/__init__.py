@@ -15,21 +15,39 @@ Everything here is pure: the YAML seeds are read once per process, no database.
 """
 from __future__ import annotations
 
-from monitor.detection.base import SEVERITY, Detection
-from monitor.detection.lexicon import DETECTOR_ID, detect_lexicon
+from collections.abc import Sequence
 
-__all__ = ["DETECTOR_ID", "SEVERITY", "Detection", "detect_text", "detection_threshold"]
+import numpy as np
+
+from monitor.detection.base import SEVERITY, Detection
+from monitor.detection.hybrid import DETECTOR_ID, detect_batch
+from monitor.detection.lexicon import DETECTOR_ID as LEXICON_DETECTOR_ID
+
+__all__ = [
+    "DETECTOR_ID", "LEXICON_DETECTOR_ID", "SEVERITY", "Detection", "detect_text", "detect_texts",
+    "detection_threshold",
+]
 
 DEFAULT_THRESHOLD = 0.5
 
 
-def detect_text(text: str, *, language: str = "") -> list[Detection]:
-    """Detections for one post, highest score first; ``[]`` if no protected community is targeted.
+def detect_text(text: str, *, language: str = "", vector: np.ndarray | None = None) -> list[Detection]:
+    """Detections for one post, highest score first; ``[]`` if no protected community is named.
 
-    ``language`` (fr, en, bm, ...) is optional; it decides only whether short
+    ``language`` (fr, en, bm, ...) is optional; it decides whether short
     Bambara words that are also French or English words are read as Bambara.
+    ``vector`` is the post's embedding when the caller has it; otherwise a
+    post that names a community is embedded here.
     """
-    return detect_lexicon(text, language=language)
+    vectors = None if vector is None else np.asarray(vector, dtype=np.float32).reshape(1, -1)
+    return detect_batch([text], languages=[language], vectors=vectors)[0]
+
+
+def detect_texts(
+    texts: Sequence[str], *, languages: Sequence[str] | None = None, vectors: np.ndarray | None = None
+) -> list[list[Detection]]:
+    """``detect_text`` for many posts at once (one embedding call for those that need it), in order."""
+    return detect_batch(list(texts), languages=list(languages) if languages else None, vectors=vectors)
 
 
 def detection_threshold() -> float:

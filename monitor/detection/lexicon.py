@@ -857,22 +857,53 @@ def _inside(a0: int, a1: int, b0: int, b1: int) -> bool:
     return b0 <= a0 and a1 <= b1
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What the lexicon read in one post, for the learned detector to build on.
+
+    ``detections``: as ``detect_lexicon`` returns them. ``mentions``: every
+    protected community named, as ``(slug, start, end, rule_id)`` in original
+    offsets, in order. ``signals``: the kinds of cue and dampener present
+    anywhere in the post (``negation``, ``reporting``, ``counter_speech``,
+    ``condemnation``, ``question``, ``identity``, ``call``, ``quantifier``),
+    plus ``question_mark`` and ``quotation``, whether or not a hostile term was found.
+    """
+
+    detections: list[Detection]
+    mentions: list[tuple[str, int, int, str]]
+    signals: frozenset[str]
+    signal_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind → first span, original offsets
+
+
+_EMPTY = Analysis([], [], frozenset())
+
+
 def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None = None) -> list[Detection]:
     """Run the lexicon detector on one post; one ``Detection`` per targeted community.
 
     Pure: reads the YAML files once per process (``compiled_rules``), no database.
     """
+    return lexicon_analyse(text, language=language, compiled=compiled).detections
+
+
+def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None = None) -> Analysis:
+    """Run the lexicon on one post and keep what it read: detections, mentions and signals."""
     compiled = compiled or compiled_rules()
     if not text or not text.strip():
-        return []
+        return _EMPTY
     post = _Post(text, language, compiled)
     tokens = post.tokens
     if not tokens:
-        return []
+        return _EMPTY
     # 1. Who is named.
     communities, actors = _mentions(post.norm, tokens, compiled)
     if not communities:
-        return []
+        return _EMPTY
+    mentions = []
+    for m in communities:
+        for slug in m.slugs:
+            rule_id = next((r for r in m.rule_ids if r == f"community:{slug}" or f":{slug}:" in r), m.rule_ids[0])
+            mentions.append((slug, *post.span(m.start, m.end), rule_id))
     post.actor_tokens = {i for a in actors for i in range(a.start, a.end)}
     mention_ends: dict[str, dict[int, list[int]]] = {COMMUNITY: {}, ACTOR: {}}
     for m in communities:
@@ -898,6 +929,12 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
             dampeners.setdefault(rule.cue, []).append(match)
         elif rule.kind == "idiom":
             idioms.append(match)
+    signals = set(cues) | set(dampeners)
+    signal_spans = {kind: post.span(found[0].start, found[0].end) for kind, found in {**cues, **dampeners}.items()}
+    if post.questions:
+        signals.add("question_mark")
+    if any(t.quoted for t in tokens) and not all(t.quoted for t in tokens):
+        signals.add("quotation")
     hostile = [h for h in hostile if not any(_overlaps(h.start, h.end, i.start, i.end) for i in idioms)]
     hostile = _dedupe(hostile, language=language)
     covered = {i for h in hostile for i in range(h.start, h.end)}
@@ -913,6 +950,12 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
         if not any(_inside(n.start, n.end, h.start, h.end) for h in hostile)
         and not any(_overlaps(n.start, n.end, c.start, c.end) for c in not_negating)
     ]
+    # Only a negation that negates something is a signal for the learned detector.
+    if negations:
+        signal_spans["negation"] = post.span(negations[0].start, negations[0].end)
+    else:
+        signals.discard("negation")
+        signal_spans.pop("negation", None)
 
     # 3. Link hostile terms to communities.
     hits: list[Hit] = []
@@ -943,7 +986,7 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
                 rule = Rule("hostile", r.rule_id, category=r.slur_category, strength=r.strength)
                 hits.append(Hit(rule, r.slur_category, m.start, m.end, r.strength, m))
     if not hits:
-        return []
+        return Analysis([], mentions, frozenset(signals), signal_spans)
 
     # 4. Cues and dampeners.
     for hit in hits:
@@ -951,7 +994,7 @@ def detect_lexicon(text: str, *, language: str = "", compiled: Compiled | None =
         _apply_dampeners(post, hit, dampeners, negations, cues)
     hits = _strongest(hits)
 
-    return _assemble(post, hits)
+    return Analysis(_assemble(post, hits), mentions, frozenset(signals), signal_spans)
 
 
 def _dedupe(matches: list[Match], *, language: str = "") -> list[Match]:

@@ -1,4 +1,5 @@
-"""The lexicon detector: what it flags, what it leaves alone, and how it explains itself.
+"""The lexicon detector ("lexicon-v1", the rule layer of hybrid-v2): what it flags, what it
+leaves alone, and how it explains itself. The hybrid detector is tested in test_detection_hybrid.py.
 
 Content warning: the examples are hostile on purpose. They are written for these
 tests (French, English, Bambara mixed with French), not taken from any evaluation set.
@@ -9,8 +10,9 @@ import time
 
 import pytest
 
-from monitor.detection import DETECTOR_ID, Detection, detect_text, detection_threshold
-from monitor.detection.lexicon import compiled_rules
+from monitor.detection import Detection, detection_threshold
+from monitor.detection.lexicon import DETECTOR_ID, compiled_rules
+from monitor.detection.lexicon import detect_lexicon as detect_text
 
 THRESHOLD = detection_threshold()
 

@@ -54,6 +54,7 @@ def test_it_writes_an_audit_event(make_flag, reviewer):
         "to_status": "confirmed",
         "post_id": flag.post_id,
         "has_note": False,
+        "follow_up": "remove",  # a confirm without a follow-up asks for removal
     }
 
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Prepare a database: apply migrations, load community definitions from seeds/, create the roles."
+    help = "Prepare a database: apply migrations, load communities and fact-checked claims from seeds/, create roles."
 
     def handle(self, *args, **options):
         from monitor.communities import communities_load
@@ -16,5 +16,6 @@ class Command(BaseCommand):
         self.stdout.write("migrations applied")
         count = communities_load()
         self.stdout.write(f"communities loaded: {count}")
+        call_command("load_claims", stdout=self.stdout)
         roles_ensure()
         self.stdout.write("roles ready: reviewer, lead, researcher, admin, ingest")

@@ -1,0 +1,340 @@
+"""The hybrid detector ("hybrid-v2"): the lexicon's reading plus what was learned from examples.
+
+For a batch of posts:
+
+1. The lexicon reads each post (``lexicon_analyse``): which protected
+   communities are named, what hostile terms are linked to them, and the cues
+   and dampeners present (negation, reporting, counter-speech, a question, a
+   speaker naming their own community, ...). A post that names no protected
+   community yields nothing, as before: the learned parts never pick a target.
+2. Three learned signals for the posts that name a community:
+   - ``model:ngram``: logistic regression on hashed character and word
+     n-grams of the folded post, community names masked; trained on MLMA
+     (French and English tweets) and the seed exemplars. It reads French as
+     well as English, and survives most spelling tricks.
+   - ``model:embedding``: logistic regression on the post's sentence embedding
+     (all-MiniLM-L6-v2, an English model: weak on French).
+   - the exemplar bank: cosine similarity to the labelled sentences of
+     ``seeds/exemplars.jsonl`` (and reviewers' decisions when the model was
+     retrained with them), nearest hateful versus nearest benign.
+3. A combiner (logistic regression over the lexicon's score and categories,
+   the dampeners, the three learned signals and their products with each
+   dampener) gives the learned score. It was fitted on out-of-fold predictions
+   for the exemplars, so its output is a calibrated probability (stacking, as
+   Platt scaling is), not a raw margin. The post's score is the higher of it
+   and the lexicon's own score (already lowered by the lexicon's dampeners):
+   a hostile term linked to the community is precise evidence the learned parts
+   must not overrule on posts unlike the exemplars.
+4. Categories and evidence: the lexicon's when it linked a hostile term to the
+   community; otherwise those of the nearest hateful exemplars. Evidence always
+   names the learned parts that moved the score (``model:ngram`` with the
+   words that weighed most, ``exemplar:<id>`` with its similarity) and what
+   lowered it (the lexicon's dampeners, the nearest benign exemplar).
+
+The model is ``seeds/models/hybrid-v2.npz``, written by ``manage.py train_detector``.
+When it is missing the detector falls back to the lexicon alone ("lexicon-v1").
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from monitor.detection.base import SEVERITY, Detection
+from monitor.detection.features import (
+    DAMPENING_SIGNALS,
+    knn_scores,
+    model_text,
+    ngram_matrix,
+    stack_row,
+)
+from monitor.detection.lexicon import Analysis, lexicon_analyse
+
+logger = logging.getLogger(__name__)
+
+DETECTOR_ID = "hybrid-v2"
+MODEL_FILE = "hybrid-v2.npz"
+# Evidence only names a learned part whose signal is at least this clear.
+EVIDENCE_MIN_SIM = 0.35
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+
+
+def model_path() -> Path:
+    """Where the trained artefact lives: ``<seeds>/models/hybrid-v2.npz``."""
+    from monitor.communities import seeds_dir
+
+    return seeds_dir() / "models" / MODEL_FILE
+
+
+def exemplars_path() -> Path:
+    from monitor.communities import seeds_dir
+
+    return seeds_dir() / "exemplars.jsonl"
+
+
+def exemplars_read(path: Path | None = None) -> list[dict]:
+    """The seed exemplars: ``{"id", "text", "label": hateful|non-hateful, "lang", "kind", "group"}`` per line."""
+    path = path or exemplars_path()
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for n, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row.get("label") not in ("hateful", "non-hateful") or not row.get("text") or not row.get("id"):
+                raise ValueError(f"{path}:{n}: an exemplar needs id, text and label hateful|non-hateful")
+            rows.append(row)
+    return rows
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else ""
+
+
+@dataclass
+class HybridModel:
+    """The trained artefact, loaded once per process."""
+
+    ngram_coef: np.ndarray
+    ngram_bias: float
+    embed_coef: np.ndarray
+    embed_bias: float
+    stack_coef: np.ndarray
+    stack_bias: float
+    stack_mean: np.ndarray
+    stack_scale: np.ndarray
+    bank_vectors: np.ndarray  # (n, dim) float32, unit rows
+    bank_labels: np.ndarray  # (n,) 1 hateful, 0 benign
+    bank_ids: list[str]
+    bank_kinds: list[str]
+    bank_texts: list[str]
+    embed_model_id: str
+    meta: dict
+
+    @classmethod
+    def load(cls, path: Path) -> HybridModel:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            return cls(
+                ngram_coef=z["ngram_coef"].astype(np.float32),
+                ngram_bias=float(z["ngram_bias"]),
+                embed_coef=z["embed_coef"].astype(np.float32),
+                embed_bias=float(z["embed_bias"]),
+                stack_coef=z["stack_coef"].astype(np.float64),
+                stack_bias=float(z["stack_bias"]),
+                stack_mean=z["stack_mean"].astype(np.float64),
+                stack_scale=z["stack_scale"].astype(np.float64),
+                bank_vectors=z["bank_vectors"].astype(np.float32),
+                bank_labels=z["bank_labels"].astype(np.int8),
+                bank_ids=[str(x) for x in z["bank_ids"]],
+                bank_kinds=[str(x) for x in z["bank_kinds"]],
+                bank_texts=[str(x) for x in z["bank_texts"]],
+                embed_model_id=str(meta.get("embed_model_id", "")),
+                meta=meta,
+            )
+
+    def p_ngram(self, matrix) -> np.ndarray:
+        return _sigmoid(matrix @ self.ngram_coef + self.ngram_bias)
+
+    def p_embed(self, vectors: np.ndarray) -> np.ndarray:
+        return _sigmoid(vectors @ self.embed_coef + self.embed_bias)
+
+    def combine(self, rows: np.ndarray) -> np.ndarray:
+        z = (rows - self.stack_mean) / self.stack_scale
+        return _sigmoid(z @ self.stack_coef + self.stack_bias)
+
+
+def _sigmoid(x) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -30, 30)))
+
+
+_model: HybridModel | None = None
+_model_key: tuple[str, float] | None = None
+_lock = threading.Lock()
+
+
+def hybrid_model() -> HybridModel | None:
+    """The trained model, or None when ``seeds/models/hybrid-v2.npz`` is absent (lexicon only)."""
+    global _model, _model_key
+    path = model_path()
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        return None
+    with _lock:
+        if _model is None or _model_key != key:
+            _model = HybridModel.load(path)
+            _model_key = key
+        return _model
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        logger.warning(message)
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    from monitor.embeddings import get_embedder
+
+    return get_embedder().encode(texts)
+
+
+def detect_batch(
+    texts: list[str], *, languages: list[str] | None = None, vectors: np.ndarray | None = None,
+) -> list[list[Detection]]:
+    """Detections for each post of a batch, in order (see the module docstring).
+
+    ``vectors``: the posts' embeddings, (n, dim), when the caller has them
+    (the pipeline reads them from the database); otherwise the posts that name
+    a community are embedded here, in one call.
+    """
+    languages = languages or [""] * len(texts)
+    analyses = [lexicon_analyse(t, language=lang) for t, lang in zip(texts, languages)]
+    model = hybrid_model()
+    if model is None:
+        return [a.detections for a in analyses]
+    todo = [i for i, a in enumerate(analyses) if a.mentions]
+    results: list[list[Detection]] = [[] for _ in texts]
+    if not todo:
+        return results
+    if vectors is None:
+        from monitor.embeddings import get_embedder
+
+        if get_embedder().model_id != model.embed_model_id:
+            _warn_once(f"the embedding model is not {model.embed_model_id}; detecting with the lexicon alone")
+            return [a.detections for a in analyses]
+        sub_vectors = _embed([texts[i] for i in todo])
+    else:
+        sub_vectors = np.asarray(vectors, dtype=np.float32)[todo]
+    if sub_vectors.ndim != 2 or sub_vectors.shape[1] != model.bank_vectors.shape[1]:
+        _warn_once(f"vectors are not of dimension {model.bank_vectors.shape[1]} ({model.embed_model_id}); "
+                   "detecting with the lexicon alone")
+        return [a.detections for a in analyses]
+    model_texts = [model_text(texts[i], analyses[i].mentions) for i in todo]
+    p_ngram = model.p_ngram(ngram_matrix(model_texts))
+    p_embed = model.p_embed(sub_vectors)
+    sims = sub_vectors @ model.bank_vectors.T if len(model.bank_ids) else np.zeros((len(todo), 0))
+    for row, i in enumerate(todo):
+        from monitor.detection.language import language_detect
+
+        language = languages[i] or language_detect(texts[i])
+        results[i] = _detections_for(
+            model, texts[i], analyses[i], language=language, p_ngram=float(p_ngram[row]),
+            p_embed=float(p_embed[row]), sims=sims[row], model_text_=model_texts[row],
+        )
+    return results
+
+
+def _detections_for(
+    model: HybridModel, text: str, analysis: Analysis, *, language: str, p_ngram: float, p_embed: float,
+    sims: np.ndarray, model_text_: str,
+) -> list[Detection]:
+    knn_diff, knn_vote = knn_scores(sims, model.bank_labels) if sims.size else (0.0, 0.5)
+    lexical = {d.community: d for d in analysis.detections}
+    # Targets: the communities the lexicon linked a hostile term to; else every community named.
+    slugs = list(lexical) or list(dict.fromkeys(m[0] for m in analysis.mentions))
+    rows = []
+    for slug in slugs:
+        d = lexical.get(slug)
+        rows.append(stack_row(
+            lex_score=d.score if d else 0.0, lex_categories=list(d.categories) if d else [],
+            signals=analysis.signals, p_ngram=p_ngram, p_embed=p_embed, knn_diff=knn_diff, knn_vote=knn_vote,
+            language=language,
+        ))
+    scores = model.combine(np.asarray(rows, dtype=np.float64))
+    order = np.argsort(-sims) if sims.size else np.array([], dtype=int)
+    hateful_near = [j for j in order[:10] if model.bank_labels[j] == 1]
+    benign_near = [j for j in order[:10] if model.bank_labels[j] == 0]
+    detections = []
+    for slug, learned in zip(slugs, scores):
+        d = lexical.get(slug)
+        # The lexicon's own score (after its dampeners) is a floor: a hostile term it linked to the
+        # community is precise evidence, and on posts unlike the exemplars the learned parts alone
+        # would drop it. The learned parts add recall on top.
+        score = round(max(float(learned), d.score if d else 0.0), 4)
+        evidence = list(d.evidence) if d else _mention_evidence(text, analysis, slug)
+        if d and d.categories:
+            categories = list(d.categories)
+        elif score < 0.5:
+            categories = []  # nothing to name: neither the lexicon nor the learned parts found an attack
+        else:
+            kinds = [model.bank_kinds[j] for j in hateful_near[:3] if model.bank_kinds[j] in SEVERITY]
+            categories = [c for c in SEVERITY if c in (set(kinds[:1]) | {k for k in kinds if kinds.count(k) > 1})]
+            categories = categories or ["derogation"]
+        evidence += _learned_evidence(
+            model, text, analysis, score=score, lex_score=d.score if d else 0.0, p_ngram=p_ngram,
+            p_embed=p_embed, sims=sims, hateful_near=hateful_near, benign_near=benign_near,
+            has_lexical_dampeners=bool(d and any(e["role"] == "dampener" for e in d.evidence)),
+        )
+        detections.append(Detection(community=slug, categories=categories, score=score, evidence=evidence,
+                                    detector=DETECTOR_ID))
+    return sorted(detections, key=lambda x: (-x.score, x.community))
+
+
+def _mention_evidence(text: str, analysis: Analysis, slug: str) -> list[dict]:
+    return [
+        {"start": s, "end": e, "text": text[s:e], "rule": rule, "role": "target"}
+        for m_slug, s, e, rule in analysis.mentions if m_slug == slug
+    ]
+
+
+def _whole(text: str) -> tuple[int, int]:
+    start = len(text) - len(text.lstrip())
+    return start, max(start + 1, len(text.rstrip()))
+
+
+def _learned_evidence(
+    model: HybridModel, text: str, analysis: Analysis, *, score: float, lex_score: float, p_ngram: float,
+    p_embed: float, sims: np.ndarray, hateful_near: list[int], benign_near: list[int], has_lexical_dampeners: bool,
+) -> list[dict]:
+    """What the learned parts contributed: the words the n-gram model weighed most, the exemplars."""
+    out: list[dict] = []
+    s0, e0 = _whole(text)
+    if p_ngram >= 0.5:
+        for a, b, weight in _top_words(model, text, analysis)[:2]:
+            out.append({"start": a, "end": b, "text": text[a:b], "rule": "model:ngram", "role": "hostile",
+                        "weight": round(weight, 3), "p": round(p_ngram, 3)})
+    if p_embed >= 0.5:
+        out.append({"start": s0, "end": e0, "text": text[s0:e0], "rule": "model:embedding", "role": "hit",
+                    "p": round(p_embed, 3)})
+    if hateful_near and sims[hateful_near[0]] >= EVIDENCE_MIN_SIM and score >= 0.5:
+        j = hateful_near[0]
+        out.append({"start": s0, "end": e0, "text": text[s0:e0], "rule": f"exemplar:{model.bank_ids[j]}",
+                    "role": "hit", "similarity": round(float(sims[j]), 3), "exemplar": model.bank_texts[j]})
+    if benign_near and sims[benign_near[0]] >= EVIDENCE_MIN_SIM and score < 0.5:
+        j = benign_near[0]
+        out.append({"start": s0, "end": e0, "text": text[s0:e0], "rule": f"exemplar:{model.bank_ids[j]}",
+                    "role": "dampener", "similarity": round(float(sims[j]), 3), "exemplar": model.bank_texts[j]})
+    # Dampeners the lexicon saw in the post, when it did not already list them on a hostile term.
+    if not has_lexical_dampeners:
+        for kind in DAMPENING_SIGNALS:
+            span = analysis.signal_spans.get(kind)
+            if kind in analysis.signals and span and span[1] > span[0]:
+                out.append({"start": span[0], "end": span[1], "text": text[span[0]:span[1]],
+                            "rule": f"dampener:{kind}", "role": "dampener"})
+    return out
+
+
+def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[int, int, float]]:
+    """Words of the post (not community names) that push the n-gram model towards hateful, heaviest first."""
+    masked = [(s, e) for _slug, s, e, _r in analysis.mentions]
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)
+             if not any(s < m.end() and m.start() < e for s, e in masked)]
+    if not words:
+        return []
+    from monitor.detection.normalise import text_normalise
+
+    matrix = ngram_matrix([text_normalise(text[a:b]).text for a, b in words])
+    weights = matrix @ model.ngram_coef
+    ranked = sorted(zip(words, weights), key=lambda x: -x[1])
+    return [(a, b, float(w)) for (a, b), w in ranked if w > 0.3]

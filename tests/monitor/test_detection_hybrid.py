@@ -1,0 +1,208 @@
+"""The hybrid detector (hybrid-v2) behind ``detect_text``: categories, languages, obfuscation,
+reading like a reviewer, and how it explains itself.
+
+Content warning: the examples are hostile on purpose. They are written for these tests
+(French, English, Bambara mixed with French), not taken from any evaluation set.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitor.detection import (
+    DETECTOR_ID,
+    detect_text,
+    detect_texts,
+    detection_threshold,
+)
+from monitor.detection.hybrid import exemplars_read, hybrid_model
+
+THRESHOLD = detection_threshold()
+
+
+def _best(text: str, **kwargs):
+    return max(detect_text(text, **kwargs), key=lambda d: d.score, default=None)
+
+
+def _flagged(text: str, **kwargs) -> bool:
+    d = _best(text, **kwargs)
+    return d is not None and d.score >= THRESHOLD
+
+
+def test_the_trained_model_is_committed_and_loads():
+    model = hybrid_model()
+    assert model is not None, "seeds/models/hybrid-v2.npz is missing: run manage.py train_detector"
+    assert model.embed_model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert model.bank_vectors.shape[1] == 384 and len(model.bank_ids) == len(model.bank_labels)
+    assert DETECTOR_ID == "hybrid-v2"
+
+
+def test_the_seed_exemplars_are_labelled_and_varied():
+    rows = exemplars_read()
+    assert len(rows) >= 500
+    assert {r["label"] for r in rows} == {"hateful", "non-hateful"}
+    assert {r["lang"] for r in rows} >= {"fr", "en", "bm"}
+
+
+@pytest.mark.parametrize(
+    "text, community, category",
+    [
+        ("Il faut brûler les cases des Dogons de Bankass cette nuit.", "dogon", "incitement"),
+        ("Let's go and burn the Tuareg tents before dawn.", "tuareg", "incitement"),
+        ("Sales Bozos, on sait où vous dormez, vous allez payer.", "bozo", "threat"),
+        ("Mossi traders, your days in this market are numbered.", "mossi", "threat"),
+        ("Les Songhaïs sont des cafards qui pullulent.", "songhai", "dehumanisation"),
+        ("Those Hausa are vermin.", "haoussa", "dehumanisation"),
+        ("Tous les Peuls sont des jihadistes.", "peul", "collective_blame"),
+        ("Every Fulani is a jihadist.", "peul", "collective_blame"),
+        ("Les Touaregs dehors, rentrez dans votre désert !", "tuareg", "exclusion"),
+        ("No place for Bella people in our town, kick them out.", "bella", "exclusion"),
+        ("Les Soninkés sont des voleurs et des menteurs.", "soninke", "derogation"),
+        ("Bambara people are dirty liars.", "bambara", "derogation"),
+    ],
+)
+def test_each_category_is_flagged_against_the_right_community(text, community, category):
+    d = _best(text)
+    assert d is not None and d.score >= THRESHOLD, text
+    assert d.community == community
+    assert category in d.categories
+    assert d.detector == DETECTOR_ID
+    assert 0.0 <= d.score <= 1.0
+
+
+def test_a_slur_is_flagged_and_names_its_target():
+    d = _best("Those killer herdsmen again, burning our farms.")
+    assert d is not None and d.score >= THRESHOLD and d.community == "peul"
+    # The seeds say what this coded term means ("killer herdsmen": collective blame).
+    assert d.categories
+    assert any(e["rule"].startswith("derogatory:peul:") for e in d.evidence)
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Il faut chasser tous les Peuls de Mopti.", "fr"),
+        ("Drive every Fulani out of Mopti.", "en"),
+        ("An ka Fulaw bɛɛ faga, ils sont tous des terroristes.", "bm"),
+    ],
+)
+def test_each_language_is_read(text, language):
+    assert _flagged(text, language=language)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L3s P3uls sont d3s s3rp3nts",  # leetspeak
+        "les p.e.u.l.s sont des vermines",  # dotted letters
+        "Les P e u l s sont des rats",  # spaced letters
+        "Les Peuuuuls sont des raaats",  # repeated letters
+        "Les Peuls = 🐍🐍",  # emoji as insult
+        "#PeulsDehors #MaliDebout",  # hashtag
+        "Les Peuls sont des vremines",  # swapped letters
+    ],
+)
+def test_obfuscated_attacks_are_still_flagged(text):
+    assert _flagged(text), text
+
+
+@pytest.mark.parametrize(
+    "text, dampener",
+    [
+        ("The Fulani are not terrorists.", "negation"),
+        ("Dire que les Peuls sont des serpents, c'est de la haine pure. Signalez ces messages.", None),
+        ("Calling the Dogon cockroaches is hate speech, stop sharing it.", "counter_speech"),
+        ("Un chef de milice a appelé à chasser les Peuls de Bankass, rapporte RFI.", "reporting"),
+        ("A militia leader called for Fulani villages to be burned, according to Reuters.", "reporting"),
+        ("Est-ce vrai que les Peuls de Sévaré ont été expulsés ?", None),
+        ("On tue le temps avec les amis peuls.", None),
+        ("Un serpent a mordu un berger peul près de Ténenkou.", None),
+        ("Je suis Peul et fier de l'être.", None),
+        ("I am Fulani and proud.", None),
+        ("Ma voisine peule fait le meilleur lait caillé de tout Bamako.", None),
+    ],
+)
+def test_reading_like_a_reviewer_leaves_these_unflagged(text, dampener):
+    d = _best(text)
+    assert d is None or d.score < THRESHOLD, (text, d)
+    if dampener and d is not None:
+        assert any(e["role"] == "dampener" and dampener in e["rule"] for e in d.evidence), d.evidence
+
+
+def test_a_negated_call_is_not_flagged():
+    assert not _flagged("Il ne faut pas s'en prendre aux Peuls.")
+
+
+def test_a_pronoun_carries_the_community_into_the_next_sentence():
+    d = _best("J'ai croisé des Dogons au marché. Ce sont des bêtes.")
+    assert d is not None and d.score >= THRESHOLD and d.community == "dogon"
+
+
+@pytest.mark.xfail(reason="known limit: a call against an armed group that names its victims still scores high",
+                   strict=True)
+def test_hostility_to_an_armed_group_that_names_victims_is_not_ethnic_hate():
+    assert not _flagged("Il faut éliminer les terroristes du JNIM qui massacrent les Peuls.")
+
+
+@pytest.mark.xfail(reason="known limit: a neutral fact with 'tous les' can read as collective", strict=True)
+def test_a_neutral_cultural_fact_is_not_flagged():
+    assert not _flagged("Les Dogons célèbrent le Sigui tous les soixante ans.")
+
+
+def test_a_post_that_names_no_community_yields_nothing():
+    assert detect_text("Il faut tuer le moustique avant qu'il nous pique tous.") == []
+    assert detect_text("Kill the JNIM fighters who attacked the convoy.") == []
+
+
+def test_evidence_points_into_the_post_and_names_what_fired():
+    text = "Les Peuls sont des cafards, il faut les chasser de Mopti."
+    d = _best(text)
+    assert d is not None and d.score >= THRESHOLD
+    for e in d.evidence:
+        assert text[e["start"]:e["end"]] == e["text"]
+        assert e["role"] in {"target", "hostile", "dampener", "hit"}
+    rules = [e["rule"] for e in d.evidence]
+    assert any(r.startswith("community:") or ":peul" in r for r in rules)
+    assert any(r.startswith("lexicon:") for r in rules)
+
+
+def test_a_learned_flag_names_the_model_or_exemplar_that_fired():
+    # Implied derogation without any lexicon word: only the learned parts can see it.
+    texts = [
+        "Un Peul au volant d'un camion ? Je préfère marcher jusqu'à Gao.",
+        "I would never let a Fulani look after my children.",
+    ]
+    for text, found in zip(texts, detect_texts(texts)):
+        d = max(found, key=lambda x: x.score)
+        if d.score >= THRESHOLD:
+            assert any(e["rule"].startswith(("model:", "exemplar:")) for e in d.evidence), d.evidence
+
+
+def test_given_vectors_the_detector_does_not_embed(monkeypatch):
+    from monitor.detection import hybrid
+
+    def refuse(texts):
+        raise AssertionError("embedded although vectors were given")
+
+    monkeypatch.setattr(hybrid, "_embed", refuse)
+    vectors = np.zeros((2, 384), dtype=np.float32)
+    vectors[:, 0] = 1.0
+    found = detect_texts(["Les Peuls sont des rats.", "Bonjour"], vectors=vectors)
+    assert found[0] and found[0][0].score >= THRESHOLD  # the lexicon's floor holds
+    assert found[1] == []
+
+
+def test_scores_are_the_same_with_and_without_precomputed_vectors():
+    from monitor.embeddings import get_embedder
+
+    text = "Every Tuareg trader in Gao is a thief."
+    vector = get_embedder().encode([text])[0]
+    assert detect_text(text)[0].score == pytest.approx(detect_text(text, vector=vector)[0].score, abs=1e-3)
+
+
+def test_without_a_trained_model_it_falls_back_to_the_lexicon(monkeypatch):
+    from monitor.detection import hybrid
+
+    monkeypatch.setattr(hybrid, "hybrid_model", lambda: None)
+    d = _best("Les Peuls sont des rats.")
+    assert d is not None and d.detector == "lexicon-v1"

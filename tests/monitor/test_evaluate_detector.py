@@ -1,0 +1,91 @@
+"""manage.py evaluate_detector: metrics, report and the RESULT line, on a small fixture of our own."""
+from __future__ import annotations
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from monitor.detection import Detection
+from monitor.detection.evaluate import (
+    EvaluationFileError,
+    cases_read,
+    evaluation_lines,
+    evaluation_run,
+)
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "detector_cases.csv"
+
+
+def _fake(scores: dict[str, float]):
+    """A detector that gives each text a fixed score (no model), to test the arithmetic."""
+    def detect_many(texts):
+        return [
+            [Detection(community="dogon", categories=["derogation"], score=scores.get(t, 0.0), evidence=[], detector="fake")]
+            if t in scores else []
+            for t in texts
+        ]
+    return detect_many
+
+
+def test_it_reads_the_cases_of_a_hatecheck_style_csv():
+    cases = cases_read(FIXTURE)
+    assert len(cases) == 7
+    assert cases[0].case_id == "c1" and cases[0].gold and cases[0].functionality == "call_h"
+    assert not cases[3].gold
+
+
+def test_it_computes_accuracy_precision_recall_and_f1_of_the_hateful_class():
+    cases = cases_read(FIXTURE)
+    texts = [c.text for c in cases]
+    # c1 and c2 found (tp 2), c3 missed (fn 1), c4 wrongly flagged (fp 1), the rest right.
+    evaluation = evaluation_run(cases=cases, detect_many=_fake({texts[0]: 0.9, texts[1]: 0.7, texts[2]: 0.2, texts[3]: 0.8}),
+                                threshold=0.5)
+    assert evaluation.counts() == (2, 1, 1)
+    assert evaluation.accuracy == pytest.approx(5 / 7)
+    assert evaluation.precision == pytest.approx(2 / 3)
+    assert evaluation.recall == pytest.approx(2 / 3)
+    assert evaluation.f1 == pytest.approx(2 / 3)
+    assert evaluation.per_functionality["call_h"] == (2, 2)
+    assert evaluation.per_functionality["dehum_h"] == (0, 1)
+    # The worst error first: the hateful case scored 0.2 is 0.8 away, the benign one at 0.8 too; ties by id.
+    assert [o.case.case_id for o in evaluation.worst_errors()] == ["c3", "c4"]
+    lines = evaluation_lines(evaluation)
+    assert lines[-1] == "RESULT accuracy=0.7143 f1_hateful=0.6667"
+    assert any("dehum_h" in line and "0.0%" in line for line in lines)
+
+
+def test_the_command_prints_the_report_and_ends_with_the_result_line():
+    out = StringIO()
+    call_command("evaluate_detector", str(FIXTURE), stdout=out)
+    text = out.getvalue()
+    for heading in ("accuracy:", "precision", "recall", "f1", "accuracy per functionality:", "worst errors"):
+        assert heading in text
+    last = text.strip().splitlines()[-1]
+    match = re.fullmatch(r"RESULT accuracy=(\d\.\d{4}) f1_hateful=(\d\.\d{4})", last)
+    assert match
+    # Clear cases of our own: the detector gets most of them right.
+    assert float(match.group(1)) >= 5 / 7
+
+
+def test_it_refuses_a_csv_without_the_required_columns(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhello,hateful\n", encoding="utf-8")
+    with pytest.raises(EvaluationFileError):
+        cases_read(bad)
+    with pytest.raises(CommandError, match="missing column"):
+        call_command("evaluate_detector", str(bad), stdout=StringIO())
+
+
+def test_it_refuses_an_unknown_label(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("test_case,label_gold,functionality\nhello,maybe,x\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="label_gold"):
+        call_command("evaluate_detector", str(bad), stdout=StringIO())
+
+
+def test_it_refuses_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("evaluate_detector", str(tmp_path / "nope.csv"), stdout=StringIO())
