@@ -8,17 +8,20 @@ order is well defined and a post is never assigned twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest, Least
+from django.db.models import Count, F
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from monitor.index import VectorIndex
 from monitor.models import Cluster, Post
 
 NEIGHBOURS = 16
+# Velocity is measured over the last day of a cluster's activity.
+GROWTH_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -95,3 +98,15 @@ def _cluster_join(*, post: Post, cluster_id: int | None) -> int:
             last_seen=Greatest(F("last_seen"), seen),
         )
     return cluster_id
+
+
+def clusters_growth(*, cluster_ids: list[int]) -> dict[int, int]:
+    """Posts that joined each cluster in the 24 hours up to its latest post (one query)."""
+    rows = (
+        Post.objects.filter(cluster_id__in=cluster_ids)
+        .annotate(seen=Coalesce("created_at", "ingested_at"))
+        .filter(seen__gte=F("cluster__last_seen") - GROWTH_WINDOW)
+        .values("cluster_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["cluster_id"]: row["n"] for row in rows}

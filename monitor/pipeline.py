@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from monitor.clustering import clusters_assign
+from monitor.clustering import clusters_assign, clusters_growth
 from monitor.embeddings import get_embedder, vector_to_bytes, vectors_from_bytes
 from monitor.index import index_for_writing, index_save, index_writer_lock
 from monitor.models import Community, Embedding, Flag, Post
@@ -107,7 +107,14 @@ def posts_index(*, post_ids: list[int]) -> list[int]:
 
 
 def _post_flags(
-    *, post: Post, language: str, communities: dict[str, Community], threshold: float, now, detections=None
+    *,
+    post: Post,
+    language: str,
+    communities: dict[str, Community],
+    threshold: float,
+    now,
+    detections=None,
+    growth: dict[int, int] | None = None,
 ) -> list[Flag]:
     """The flags the detector raises on one post (not saved).
 
@@ -116,7 +123,7 @@ def _post_flags(
     """
     from monitor.communities import communities_load
     from monitor.detection import detect_text
-    from monitor.priority import flag_priority
+    from monitor.priority import post_flag_priority
 
     if detections is None:
         detections = detect_text(post.text, language=language)
@@ -131,16 +138,11 @@ def _post_flags(
         if community is None:
             logger.warning("detector named unknown community %r", detection.community)
             continue
-        priority = flag_priority(
+        priority = post_flag_priority(
+            post=post,
             categories=list(detection.categories),
             score=float(detection.score),
-            followers=post.author_followers,
-            likes=post.likes,
-            shares=post.shares,
-            replies=post.replies,
-            views=post.views,
-            cluster_size=post.cluster.size if post.cluster_id else 1,
-            created_at=post.created_at,
+            cluster_growth=(growth or {}).get(post.cluster_id, 1),
             now=now,
         )
         flags.append(
@@ -181,11 +183,13 @@ def posts_detect(*, post_ids: list[int]) -> DetectResult:
     # Misinformation before the posts count as processed, so a crash here is retried
     # like any other (matching is idempotent: one match per post and claim, one flag).
     posts_match_claims(post_ids=[p.pk for p in posts])
+    cluster_ids = sorted({p.cluster_id for p in posts if p.cluster_id})
+    growth = clusters_growth(cluster_ids=cluster_ids)
     with transaction.atomic():
         for post, language, detections in zip(posts, languages, found):
             flags = _post_flags(
                 post=post, language=language, communities=communities, threshold=threshold, now=now,
-                detections=detections,
+                detections=detections, growth=growth,
             )
             Flag.objects.bulk_create(flags, ignore_conflicts=True)
             changed = _pending([post.pk]).update(
@@ -194,7 +198,36 @@ def posts_detect(*, post_ids: list[int]) -> DetectResult:
             if changed:
                 result.processed += 1
                 result.flags_created += len(flags)
+        flags_reprioritise(cluster_ids=cluster_ids, growth=growth, now=now)
     return result
+
+
+def flags_reprioritise(*, cluster_ids: list[int], growth: dict[int, int] | None = None, now=None) -> int:
+    """Recompute the priority of the open flags in these clusters (their size and velocity changed).
+
+    Called after each batch, so a flag whose post is being copied fast climbs the queue.
+    """
+    from monitor.priority import post_flag_priority
+
+    if not cluster_ids:
+        return 0
+    growth = clusters_growth(cluster_ids=cluster_ids) if growth is None else growth
+    now = now or timezone.now()
+    flags = list(
+        Flag.objects.filter(post__cluster_id__in=cluster_ids, status=Flag.Status.OPEN).select_related(
+            "post", "post__cluster"
+        )
+    )
+    for flag in flags:
+        flag.priority = post_flag_priority(
+            post=flag.post,
+            categories=list(flag.categories or [flag.category]),
+            score=flag.score,
+            cluster_growth=growth.get(flag.post.cluster_id, 1),
+            now=now,
+        )
+    Flag.objects.bulk_update(flags, ["priority"], batch_size=500)
+    return len(flags)
 
 
 def _post_vectors(posts: list[Post]):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -98,6 +99,13 @@ ACTION_STATUS: dict[str, str] = {
 # A confirm with no follow-up given asks the platform to remove the post: the least it leads to.
 DEFAULT_FOLLOW_UP = ReviewDecision.FollowUp.REMOVE.value
 DEFAULT_CLAIM_SECONDS = 300
+# How long a lead's reassignment (``flag_reassign``) reserves a flag for the
+# reviewer it names: a working shift, so the flag waits for them even if they
+# open it hours later. The ordinary claim is minutes; this is deliberately long,
+# and a lead can release or reassign it again at any time.
+ASSIGNMENT_SECONDS = 8 * 3600
+# Conditional UPDATEs tried before giving up when the claim keeps changing hands.
+REASSIGN_ATTEMPTS = 3
 
 
 class ReviewConflict(Exception):
@@ -125,12 +133,15 @@ def _claim_free_for(user, now: datetime) -> Q:
 def flag_claim(*, flag_id: int, user, now: datetime | None = None) -> datetime:
     """Reserve an undecided flag for ``user`` for ``claim_seconds()``; return when the claim ends.
 
-    1. Renew: a conditional UPDATE on rows ``user`` already holds. Renewals are
-       not audited (the page renews every couple of minutes).
+    1. Renew: a conditional UPDATE on rows ``user`` already holds whose claim ends
+       sooner than the new one. Renewals are not audited (the page renews every
+       couple of minutes).
     2. Otherwise take it: a conditional UPDATE on rows that are unclaimed or whose
        claim expired. Two reviewers racing for one flag are serialised by the
        database; the second UPDATE matches no row and raises ``FlagClaimed``.
        A decided flag (or an escalated one for a non-lead) raises ``ReviewConflict``.
+       A flag a lead assigned to ``user`` (``flag_reassign``) keeps its longer
+       hold: neither step shortens it, and its end is returned.
     3. A new claim writes a ``flag.claim`` audit event.
     """
     if not can_review(user):
@@ -140,19 +151,21 @@ def flag_claim(*, flag_id: int, user, now: datetime | None = None) -> datetime:
     decidable = flag_decidable_statuses(user=user)
     with transaction.atomic():
         renewed = Flag.objects.filter(
-            pk=flag_id, status__in=decidable, claimed_by=user, claimed_until__gte=now
+            pk=flag_id, status__in=decidable, claimed_by=user, claimed_until__gte=now, claimed_until__lt=until
         ).update(claimed_until=until)
         if renewed:
             return until
         taken = (
             Flag.objects.filter(pk=flag_id, status__in=decidable)
-            .filter(_claim_free_for(user, now))
+            .filter(Q(claimed_by__isnull=True) | Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .update(claimed_by=user, claimed_until=until)
         )
         if not taken:
             flag = Flag.objects.get(pk=flag_id)  # Flag.DoesNotExist for a missing flag
             if flag.status not in decidable:
                 raise ReviewConflict(f"flag {flag_id} is {flag.status}: it cannot be claimed")
+            if flag.claimed_by_id == user.pk and flag.claimed_until is not None and flag.claimed_until >= until:
+                return flag.claimed_until  # held for longer already: an assignment
             raise FlagClaimed(
                 f"flag {flag_id} is being reviewed by someone else",
                 holder_id=flag.claimed_by_id,
@@ -162,12 +175,23 @@ def flag_claim(*, flag_id: int, user, now: datetime | None = None) -> datetime:
     return until
 
 
-def flag_release(*, flag_id: int, user) -> bool:
-    """Give up ``user``'s claim on a flag; a lead may release anyone's. True when a claim was dropped."""
+def flag_release(*, flag_id: int, user, leaving: bool = False, now: datetime | None = None) -> bool:
+    """Give up ``user``'s claim on a flag; a lead may release anyone's. True when a claim was dropped.
+
+    ``leaving`` is the page's own release when the reviewer navigates away: it
+    drops only ``user``'s ordinary claim, never someone else's (even for a lead)
+    and never an assignment (a hold longer than ``claim_seconds()``), so
+    glancing at an assigned flag does not give it back.
+    """
     if not can_review(user):
         raise PermissionDenied("this user may not review flags")
     rows = Flag.objects.filter(pk=flag_id, claimed_by__isnull=False)
-    if not is_lead(user):
+    if leaving:
+        now = now or timezone.now()
+        rows = rows.filter(claimed_by=user).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lte=now + timedelta(seconds=claim_seconds()))
+        )
+    elif not is_lead(user):
         rows = rows.filter(claimed_by=user)
     with transaction.atomic():
         holder = rows.values_list("claimed_by_id", flat=True).first()
@@ -175,6 +199,67 @@ def flag_release(*, flag_id: int, user) -> bool:
             return False
         audit_record(actor=user, action="flag.release", obj=Flag(pk=flag_id), data={"holder_id": holder})
     return True
+
+
+def flag_reassign(*, flag_id: int, lead, to_user, now: datetime | None = None) -> datetime:
+    """A lead hands an undecided flag to ``to_user`` for ``ASSIGNMENT_SECONDS``; return when the hold ends.
+
+    1. Only a lead may reassign (``PermissionDenied``); ``to_user`` must be able
+       to decide the flag as it stands: a reviewer for an open flag, a lead for
+       an escalated one (``ValidationError``, ``code="to_user"``).
+    2. Read the current holder, then move the claim with a conditional UPDATE on
+       that holder and on the status: a flag decided in the meantime raises
+       ``ReviewConflict``; a claim that changed hands in between is read again
+       (a few times), so the audit's ``from`` is the holder actually replaced.
+       The lead's override is the point: a live claim by someone else is taken.
+    3. From then on ``to_user`` holds the flag like a claim of their own (the
+       queue's "claimed by me" shows it, their page renewals do not shorten it)
+       and nobody else can decide it: ``flag_decide``'s own conditional UPDATE
+       refuses them with ``FlagClaimed``.
+    4. Write a ``flag.reassign`` audit event with the previous holder (``from``,
+       None when the flag was free or its claim had run out) and ``to``.
+    """
+    if not is_lead(lead):
+        raise PermissionDenied("only a lead may reassign a flag")
+    if not can_review(to_user):
+        raise ValidationError(f"{to_user.get_username()} may not review flags", code="to_user")
+    now = now or timezone.now()
+    until = now + timedelta(seconds=ASSIGNMENT_SECONDS)
+    decidable = flag_decidable_statuses(user=to_user)
+    with transaction.atomic():
+        for _ in range(REASSIGN_ATTEMPTS):
+            current = Flag.objects.filter(pk=flag_id).values("status", "claimed_by_id", "claimed_until").first()
+            if current is None:
+                raise Flag.DoesNotExist(f"no flag {flag_id}")
+            if current["status"] not in (Flag.Status.OPEN, Flag.Status.ESCALATED):
+                raise ReviewConflict(f"flag {flag_id} was already decided ({current['status']})")
+            if current["status"] not in decidable:
+                raise ValidationError(
+                    f"{to_user.get_username()} may not decide an escalated flag: assign it to a lead", code="to_user"
+                )
+            holder = current["claimed_by_id"]
+            moved = Flag.objects.filter(
+                pk=flag_id, status=current["status"], claimed_by_id=holder, claimed_until=current["claimed_until"]
+            ).update(claimed_by=to_user, claimed_until=until)
+            if moved:
+                break
+        else:
+            raise ReviewConflict(f"flag {flag_id} kept changing hands; try again")
+        live = holder is not None and current["claimed_until"] is not None and current["claimed_until"] >= now
+        from_user = get_user_model().objects.filter(pk=holder).first() if live else None
+        audit_record(
+            actor=lead,
+            action="flag.reassign",
+            obj=Flag(pk=flag_id),
+            data={
+                "from_id": from_user.pk if from_user else None,
+                "from": from_user.get_username() if from_user else None,
+                "to_id": to_user.pk,
+                "to": to_user.get_username(),
+                "until": until.isoformat(),
+            },
+        )
+    return until
 
 
 def reason_code_fits(*, action: str, reason_code: str) -> bool:

@@ -276,7 +276,7 @@ def posts_match_claims(*, post_ids: list[int]) -> MatchResult:
 
 
 def _post_store(post: Post, candidates: list[Candidate], *, now, result: MatchResult) -> int | None:
-    from monitor.priority import flag_priority
+    from monitor.priority import post_flag_priority
 
     rows = []
     stances = {}
@@ -321,11 +321,8 @@ def _post_store(post: Post, candidates: list[Candidate], *, now, result: MatchRe
             post=post, kind=Flag.Kind.MISINFORMATION, community=None, category=Flag.Category.FALSE_CLAIM,
             categories=[Flag.Category.FALSE_CLAIM], score=round(best.score, 4), evidence=match.evidence,
             detector=matching.METHOD,
-            priority=flag_priority(
-                categories=[Flag.Category.FALSE_CLAIM], score=min(1.0, best.score),
-                followers=post.author_followers, likes=post.likes, shares=post.shares, replies=post.replies,
-                views=post.views, cluster_size=post.cluster.size if post.cluster_id else 1,
-                created_at=post.created_at, now=now,
+            priority=post_flag_priority(
+                post=post, categories=[Flag.Category.FALSE_CLAIM], score=min(1.0, best.score), now=now
             ),
         )
         # A concurrent run may have created it since: the partial unique constraint decides.

@@ -107,3 +107,19 @@ def test_stale_pending_posts_are_retried_then_given_up(make_post):
 def test_recent_pending_posts_are_left_alone(make_post):
     make_post(text="arrive à l'instant")
     assert posts_stale_pending(older_than=timedelta(minutes=10)) == []
+
+
+def test_an_open_flag_climbs_when_copies_of_its_post_keep_coming(make_post):
+    from monitor.clustering import clusters_growth
+
+    original = make_post(text=TEXTS[2])
+    posts_process(post_ids=[original.pk])
+    flag = Flag.objects.get(post=original)
+    before = flag.priority
+    copies = [make_post(text=TEXTS[2] + " !" * (i + 1)) for i in range(6)]
+    posts_process(post_ids=[p.pk for p in copies])
+    flag.refresh_from_db()
+    cluster_id = Post.objects.get(pk=original.pk).cluster_id
+    assert Post.objects.filter(cluster_id=cluster_id).count() == 7
+    assert clusters_growth(cluster_ids=[cluster_id]) == {cluster_id: 7}
+    assert flag.priority > before

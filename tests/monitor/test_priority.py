@@ -104,3 +104,11 @@ def test_it_returns_a_float_and_defaults_now_to_the_clock():
     value = flag_priority(categories=["threat"], score=1.0, followers=None, likes=0, shares=0, replies=0, views=0,
                           cluster_size=1, created_at=None)
     assert isinstance(value, float) and value == pytest.approx(100.0)
+
+
+def test_a_cluster_growing_fast_outranks_an_equally_large_quiet_one():
+    assert priority(cluster_size=16, cluster_growth=15) > priority(cluster_size=16, cluster_growth=1)
+    # 15 copies in the last day add exactly the documented 0.25 × log2(16) = 1.0.
+    assert math.isclose(
+        priority(cluster_size=16, cluster_growth=15) / priority(cluster_size=16, cluster_growth=0), 2.0
+    )
