@@ -17,7 +17,7 @@ the same run, and prints build time, memory, single-query latency (median and
 ``hnsw``
     ``IndexHNSWFlat`` (M=32, efConstruction=40, efSearch=``--ef``). Only up to
     ``--hnsw-max`` vectors (default 200,000): at 1,000,000 its build alone takes
-    5 to 6 minutes on 2 cores.
+    3.5 minutes on 2 cores (``--hnsw-max 1000000`` to measure it anyway).
 
 The vectors (384 dimensions, L2-normalised) imitate sentence embeddings of
 social-media posts rather than uniform noise:
@@ -29,7 +29,7 @@ social-media posts rather than uniform noise:
 2. 200 topics; n/40 narratives (clusters) around them, with log-normal sizes
    (a few viral narratives with thousands of posts, many with a handful).
 3. A post is its narrative's centre plus noise of the narrative's spread: three
-   quarters are tight (rewordings, reposts; cosine to the centre 0.7 to 0.95),
+   quarters are tight (rewordings, reposts; cosine to the centre 0.67 to 0.96),
    one quarter loose topics (cosine 0.45 to 0.65).
 4. Queries are fresh posts drawn the same way (never vectors of the index).
 
@@ -37,8 +37,10 @@ Latency is measured one query at a time through ``VectorIndex.search`` (what a
 Vigie search request calls, including its small Python overhead), with
 ``--query-threads`` OpenMP threads (default 1: a web process answers one
 request per thread, and exact search with one query is faster on one thread
-than on two). Building and the exact ground truth use ``--threads`` (default:
-every core). Memory is the serialised index size and the growth of the
+than on two). The queries are timed in ``--rounds`` rounds (default 5): each
+round runs a slice of them on every index in turn, so a change of load on a
+shared machine hits every index alike. Building and the exact ground truth use
+``--threads`` (default: every core). Memory is the serialised index size and the growth of the
 process's resident memory while building.
 
 Run it from the repository root::
@@ -49,7 +51,7 @@ Run it from the repository root::
 The last line is machine-readable, for the largest size and Vigie's
 approximate index type::
 
-    RESULT recall@10=0.961 p95_speedup=46.3
+    RESULT recall@10=0.957 p95_speedup=55.1
 """
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Python puts bench/ first on the path; its scripts (bench/queue.py) would shadow the standard library.
+# Python puts bench/ first on the path, where a script could shadow the standard library (a bench/queue.py once did).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 

@@ -32,16 +32,17 @@ Index kinds (the ``kind`` in the metadata):
     recall@10 against exact search, measured on 1,000 sampled vectors of the
     corpus, reaches ``MONITOR_INDEX_TARGET_RECALL`` (default 0.95) with a
     margin of two standard errors. ``MONITOR_INDEX_NPROBE`` overrides it at
-    search time. Scores are inner products with the decoded vectors, within
-    about 0.002 of the exact cosine.
+    search time. Scores are inner products with the decoded vectors: on
+    average 0.0003 from the exact cosine, at most 0.003.
 
-    Why this one (``bench/search.py`` on 2 cores, 384-d clustered vectors):
-    at 1,000,000 vectors it reaches recall@10 0.957 at nprobe 48 with a p95
-    latency of 2.0 ms against 110 ms for exact search (55 times lower), in a
-    380 MB index (exact: 1.47 GB), built in 45 s. IVF-Flat is as fast at the
-    same recall but takes four times the memory, and every web process holds
-    the index in memory. HNSW (M=32) is as fast, but takes 4 to 6 minutes to
-    build at 1,000,000, more memory than exact search, and cannot delete.
+    Why this one (``bench/search.py`` on 2 cores, 384-d clustered vectors,
+    one query at a time): at 1,000,000 vectors it reaches recall@10 0.957 at
+    nprobe 48, with a p95 latency of 2.0 ms against 110 to 117 ms for exact
+    search (55 times lower), in a 380 MB index (exact: 1.47 GB), built in 35
+    to 45 s. IVF-Flat with the same lists and nprobe reaches 0.970 at 3.2 ms
+    in 1.48 GB; every web process holds the index in memory, so the quarter
+    size wins. HNSW (M=32, efSearch 256) reaches 0.977 at 2.1 ms, but takes
+    3.5 minutes to build, 1.72 GB, and cannot delete vectors.
 
 Which kind: ``index_plan``. ``rebuild_index`` (and any rebuild from the
 database) makes an exact index up to ``MONITOR_INDEX_EXACT_MAX`` vectors
@@ -173,6 +174,7 @@ class VectorIndex:
         if self._ivf is not None:
             self.params.setdefault("nlist", int(self._ivf.nlist))
             self.params.setdefault("nprobe", int(self._ivf.nprobe))
+            self._ivf.nprobe = int(self.params["nprobe"])  # also for callers of the raw FAISS index
         # Sorted post ids, built on first use: readers that only search never need it.
         self._id_array: np.ndarray | None = None if index is not None else np.empty(0, dtype=np.int64)
 
@@ -419,7 +421,8 @@ def _build(*, model_id: str, dim: int, source: _Source, kind: str | None = None)
     train_s = time.perf_counter() - started
 
     # The sample is random, so its first rows are a random set of tuning queries.
-    tune_ids, queries = sample_ids[:TUNE_QUERIES].copy(), np.ascontiguousarray(sample[:TUNE_QUERIES], dtype=np.float32)
+    tune_ids = sample_ids[:TUNE_QUERIES].copy()
+    queries = np.ascontiguousarray(sample[:TUNE_QUERIES], dtype=np.float32)
     del sample
     heap = faiss.ResultHeap(len(queries), TUNE_K + 1, keep_max=True)
     index = VectorIndex(
@@ -432,13 +435,15 @@ def _build(*, model_id: str, dim: int, source: _Source, kind: str | None = None)
     started = time.perf_counter()
     for ids, vectors in source.batches():
         index.add(ids=ids.tolist(), vectors=vectors)
-        scores, rows = faiss.knn(queries, np.ascontiguousarray(vectors, dtype=np.float32), TUNE_K + 1, metric=faiss.METRIC_INNER_PRODUCT)
+        batch = np.ascontiguousarray(vectors, dtype=np.float32)
+        scores, rows = faiss.knn(queries, batch, TUNE_K + 1, metric=faiss.METRIC_INNER_PRODUCT)
         heap.add_result(scores, np.where(rows >= 0, ids[np.maximum(rows, 0)], -1))
     add_s = time.perf_counter() - started
     heap.finalize()
 
     started = time.perf_counter()
     nprobe, recall = _tune_nprobe(index, queries=queries, query_ids=tune_ids, truth=heap.I)
+    index._ivf.nprobe = nprobe
     index.params.update(
         nprobe=nprobe,
         recall=round(recall, 4),

@@ -134,6 +134,11 @@ MONITOR_EMBEDDING_DEVICE = env_str("MONITOR_EMBEDDING_DEVICE", "cpu")
 MONITOR_EMBEDDING_BATCH_SIZE = env_int("MONITOR_EMBEDDING_BATCH_SIZE", 64, minimum=1, maximum=4096)
 MONITOR_PIPELINE_BATCH_SIZE = env_int("MONITOR_PIPELINE_BATCH_SIZE", 256, minimum=1, maximum=10000)
 MONITOR_INDEX_DIR = Path(env_str("MONITOR_INDEX_DIR", str(DATA_DIR / "index"))).resolve()
+# Up to this many vectors rebuild_index makes an exact index; above it, IVF with 8-bit codes.
+MONITOR_INDEX_EXACT_MAX = env_int("MONITOR_INDEX_EXACT_MAX", 50_000, minimum=0)
+# The recall@10 a rebuild tunes nprobe to reach; MONITOR_INDEX_NPROBE > 0 overrides the tuned value.
+MONITOR_INDEX_TARGET_RECALL = env_float("MONITOR_INDEX_TARGET_RECALL", 0.95, minimum=0.0, maximum=1.0)
+MONITOR_INDEX_NPROBE = env_int("MONITOR_INDEX_NPROBE", 0, minimum=0)
 MONITOR_CLUSTER_THRESHOLD = env_float("MONITOR_CLUSTER_THRESHOLD", 0.90, minimum=0.0, maximum=1.0)
 MONITOR_DETECTION_THRESHOLD = env_float("MONITOR_DETECTION_THRESHOLD", 0.5, minimum=0.0, maximum=1.0)
 MONITOR_MAX_TEXT_CHARS = env_int("MONITOR_MAX_TEXT_CHARS", 20000, minimum=280)

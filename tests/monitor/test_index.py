@@ -15,10 +15,12 @@ from monitor.index import (
     index_build,
     index_build_from_database,
     index_for_reading,
+    index_for_writing,
     index_load,
     index_path,
     index_plan,
     index_save,
+    index_writer_lock,
     ivf_nlist,
 )
 
@@ -252,6 +254,19 @@ def test_an_ivf_index_takes_incremental_adds_into_its_trained_lists(small_thresh
     assert index.add(ids=list(range(5001, 5051)), vectors=extra) == 0
     assert len(index) == 3050 and index.kind == KIND_IVF
     assert index.search(vectors=extra[[10]], k=1)[0][0].post_id == 5011
+
+
+def test_the_index_writer_keeps_adding_to_a_saved_ivf_index(small_threshold):
+    index, _ = _ivf()
+    index_save(index)
+    with index_writer_lock():
+        writer, rebuilt = index_for_writing(model_id="m", dim=32)
+        assert not rebuilt and writer.kind == KIND_IVF
+        writer.add(ids=[9001, 9002], vectors=_clustered(2, fresh=5))
+        index_save(writer)
+    reloaded = index_load()
+    assert reloaded.kind == KIND_IVF and len(reloaded) == 3002 and 9002 in reloaded
+    assert reloaded.params["nprobe"] == index.params["nprobe"]
 
 
 def test_an_id_repeated_within_one_batch_is_added_once():
