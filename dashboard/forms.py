@@ -5,6 +5,8 @@ from django import forms
 
 from monitor.models import ReviewDecision
 from monitor.review import NOTE_MAX_CHARS, REASON_CODES, reason_code_fits
+from monitor.roles import users_can_review
+from monitor.selectors import AuditFilters
 
 
 def reason_code_choices() -> list:
@@ -83,3 +85,45 @@ class QualityReviewForm(forms.Form):
         if action and reason_code and not reason_code_fits(action=action, reason_code=reason_code):
             self.add_error("reason_code", "This reason does not fit the action.")
         return data
+
+
+class ReassignForm(forms.Form):
+    """A lead picks who should hold a flag; the choices are the users who may review it."""
+
+    to_user = forms.ModelChoiceField(queryset=None, label="Reassign to", empty_label="— choose a reviewer —")
+
+    def __init__(self, *args, leads_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = users_can_review(leads_only=leads_only)
+        self.fields["to_user"].label_from_instance = lambda user: user.get_username()
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters; the export takes the same query string. Empty fields do not filter."""
+
+    action = forms.CharField(required=False, max_length=64, widget=forms.TextInput(attrs={"list": "audit-actions"}),
+                             help_text='Exact, or a prefix ending in "." ("flag." for every flag event).')
+    actor = forms.CharField(required=False, max_length=150, label="Who (username)")
+    object_type = forms.CharField(required=False, max_length=64, label="Object type")
+    object_id = forms.CharField(required=False, max_length=64, label="Object id")
+    since = forms.DateField(required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To (UTC, inclusive)",
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def filters(self) -> AuditFilters:
+        """The validated fields as ``AuditFilters`` (call after ``is_valid()``)."""
+        data = self.cleaned_data
+        return AuditFilters(
+            action=data.get("action") or "",
+            actor=data.get("actor") or "",
+            object_type=data.get("object_type") or "",
+            object_id=data.get("object_id") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+        )

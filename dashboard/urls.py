@@ -14,6 +14,7 @@ urlpatterns = [
     path("flags/<int:flag_id>/decide/", views.flag_decide_view, name="flag_decide"),
     path("flags/<int:flag_id>/claim/", views.flag_claim_view, name="flag_claim"),
     path("flags/<int:flag_id>/release/", views.flag_release_view, name="flag_release"),
+    path("flags/<int:flag_id>/reassign/", views.flag_reassign_view, name="flag_reassign"),
     path("flags/<int:flag_id>/cluster/", views.cluster_decide_view, name="cluster_decide"),
     path("batches/<slug:batch>/undo/", views.batch_undo, name="batch_undo"),
     path("decisions/<int:decision_id>/revert/", views.decision_revert_view, name="decision_revert"),

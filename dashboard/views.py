@@ -11,15 +11,17 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from monitor.audit import AUDIT_ACTIONS
 from monitor.models import Flag, QualityReview, ReviewDecision
 from monitor.quality import quality_pending, quality_review_record, quality_sample, quality_stats
 from monitor.review import (
+    ASSIGNMENT_SECONDS,
     REASON_CODES,
     FlagClaimed,
     ReviewConflict,
@@ -31,6 +33,7 @@ from monitor.review import (
     flag_can_decide,
     flag_claim,
     flag_decide,
+    flag_reassign,
     flag_release,
     reviewer_settings_update,
 )
@@ -54,10 +57,12 @@ from monitor.selectors import (
 )
 
 from .forms import (
+    AuditFilterForm,
     ClusterDecisionForm,
     DecisionForm,
     QualityReviewForm,
     QualitySampleForm,
+    ReassignForm,
     RevertForm,
     SettingsForm,
 )
@@ -156,6 +161,12 @@ def _flag_page(request, flag: Flag, form: DecisionForm, *, status: int = 200, cl
         and flag.claimed_until >= now
     )
     flag_url = lambda pk: _with_query(reverse("dashboard:flag", kwargs={"flag_id": pk}), query)  # noqa: E731
+    lead = is_lead(request.user)
+    reassign_form = None
+    if lead and flag.status in (Flag.Status.OPEN, Flag.Status.ESCALATED):
+        # An escalated flag can only go to another lead: only they may decide it.
+        reassign_form = ReassignForm(leads_only=flag.status == Flag.Status.ESCALATED,
+                                     initial={"to_user": flag.claimed_by_id if held_by_other else None})
     return render(
         request,
         "dashboard/flag.html",
@@ -168,7 +179,9 @@ def _flag_page(request, flag: Flag, form: DecisionForm, *, status: int = 200, cl
             "show_handle": can_review(request.user),
             "can_decide": flag_can_decide(flag=flag, user=request.user) and not held_by_other,
             "held_by_other": held_by_other,
-            "is_lead": is_lead(request.user),
+            "is_lead": lead,
+            "reassign_form": reassign_form,
+            "assignment_hours": ASSIGNMENT_SECONDS // 3600,
             "form": form,
             "reasons": REASON_CODES,
             "decisions": flag_decisions(flag_id=flag.pk),
@@ -233,13 +246,52 @@ def flag_claim_view(request, flag_id: int):
 @require_POST
 @role_required(can_review)
 def flag_release_view(request, flag_id: int):
-    """Give the flag back (the reviewer leaves it; a lead frees a flag someone left claimed)."""
-    released = flag_release(flag_id=flag_id, user=request.user)
+    """Give the flag back (the reviewer leaves it; a lead frees a flag someone left claimed).
+
+    vigie.js posts ``leaving=1`` when the page closes: that drops only the user's
+    own ordinary claim, never an assignment or (for a lead) someone else's claim.
+    """
+    leaving = request.POST.get("leaving") == "1"
+    released = flag_release(flag_id=flag_id, user=request.user, leaving=leaving)
     if wants_json(request):
         return JsonResponse({"ok": True, "released": released})
     if released:
         messages.info(request, f"Flag {flag_id} was released.")
     return redirect("dashboard:flag", flag_id=flag_id)
+
+
+@require_POST
+@role_required(is_lead)
+def flag_reassign_view(request, flag_id: int):
+    """A lead hands the flag to a reviewer (an assignment of ``ASSIGNMENT_SECONDS``)."""
+    flag = _flag_or_404(flag_id)
+    form = ReassignForm(request.POST, leads_only=flag.status == Flag.Status.ESCALATED)
+    as_json = wants_json(request)
+    if not form.is_valid():
+        text = "Choose a reviewer who may decide this flag."
+        if as_json:
+            return JsonResponse({"ok": False, "errors": _form_errors(form)}, status=400)
+        messages.error(request, text)
+        return redirect("dashboard:flag", flag_id=flag.pk)
+    to_user = form.cleaned_data["to_user"]
+    try:
+        until = flag_reassign(flag_id=flag.pk, lead=request.user, to_user=to_user)
+    except ReviewConflict as exc:
+        if as_json:
+            return JsonResponse({"ok": False, "error": str(exc)}, status=409)
+        messages.warning(request, f"Not reassigned: {exc}.")
+        return redirect("dashboard:flag", flag_id=flag.pk)
+    except ValidationError as exc:
+        if as_json:
+            return JsonResponse({"ok": False, "errors": {"to_user": exc.messages}}, status=400)
+        messages.error(request, " ".join(exc.messages))
+        return redirect("dashboard:flag", flag_id=flag.pk)
+    text = f"Flag {flag.pk} is now assigned to {to_user.get_username()} until {until:%Y-%m-%d %H:%M} UTC."
+    if as_json:
+        return JsonResponse({"ok": True, "message": text, "claimed_by": to_user.get_username(),
+                             "claimed_until": until.isoformat()})
+    messages.success(request, text)
+    return redirect("dashboard:flag", flag_id=flag.pk)
 
 
 def _iso(value):
@@ -431,10 +483,25 @@ def settings_view(request):
     return render(request, "dashboard/settings.html", {"form": form})
 
 
+AUDIT_PAGE_SIZE = 200
+
+
 @require_GET
 @role_required(is_lead)
 def audit(request):
-    return render(request, "dashboard/audit.html", {"events": audit_events(limit=200)})
+    """The latest events matching the filters; the export link carries the same filters."""
+    form = AuditFilterForm(request.GET)
+    valid = form.is_valid()
+    filters = form.filters() if valid else None
+    return render(request, "dashboard/audit.html", {
+        "form": form,
+        # A malformed filter shows its error and no rows, never the unfiltered log by surprise.
+        "events": audit_events(limit=AUDIT_PAGE_SIZE, filters=filters) if valid else [],
+        "filtered": bool(filters and filters.as_query()),
+        "query": urlencode(filters.as_query()) if filters else "",
+        "page_size": AUDIT_PAGE_SIZE,
+        "known_actions": AUDIT_ACTIONS,
+    })
 
 
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
@@ -455,10 +522,10 @@ class _Echo:
 AUDIT_CSV_HEADER = ["id", "created_at", "actor", "action", "object_type", "object_id", "data"]
 
 
-def _audit_csv_rows():
+def _audit_csv_rows(filters):
     writer = csv.writer(_Echo())
     yield writer.writerow(AUDIT_CSV_HEADER)
-    for event in audit_events_iter():
+    for event in audit_events_iter(filters=filters):
         yield writer.writerow([
             csv_cell(v) for v in (
                 event.pk,
@@ -475,8 +542,12 @@ def _audit_csv_rows():
 @require_GET
 @role_required(is_lead)
 def audit_export(request):
-    """The whole audit log as CSV, streamed (the log only grows)."""
-    response = StreamingHttpResponse(_audit_csv_rows(), content_type="text/csv; charset=utf-8")
+    """The audit log as CSV, streamed (the log only grows), with the audit page's filters."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+        return HttpResponse(f"Bad filter: {errors}\n", status=400, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(_audit_csv_rows(form.filters()), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="vigie-audit-{stamp}.csv"'
     return response

@@ -7,6 +7,21 @@ from django.db import models
 
 from monitor.models import AuditEvent
 
+# The actions written today, for the audit page's suggestions (its filter accepts any).
+AUDIT_ACTIONS: tuple[str, ...] = (
+    "cluster.decide",
+    "cluster.revert",
+    "flag.claim",
+    "flag.decide",
+    "flag.reassign",
+    "flag.release",
+    "flag.revert",
+    "quality.review",
+    "quality.sample",
+    "settings.change",
+    "token.create",
+)
+
 
 def audit_record(
     *,

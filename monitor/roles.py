@@ -27,6 +27,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 REVIEWER = "reviewer"
 LEAD = "lead"
@@ -151,6 +152,28 @@ def can_review(user) -> bool:
         and getattr(user, "is_authenticated", False)
         and user.is_active
         and user.has_perms(REVIEW_PERMS)
+    )
+
+
+def _has_perm_q(perm: str) -> Q:
+    """Users holding ``perm`` ("app_label.codename") through a group or directly."""
+    app_label, codename = perm.split(".", 1)
+    perms = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return Q(Exists(perms.filter(group__user=OuterRef("pk")))) | Q(Exists(perms.filter(user=OuterRef("pk"))))
+
+
+def users_can_review(*, leads_only: bool = False) -> QuerySet:
+    """Active users ``can_review`` (or ``is_lead``) would accept, by username, in one query.
+
+    The same permissions as the predicates, asked in SQL: a superuser, or every
+    permission of ``REVIEW_PERMS`` (and ``LEAD_PERM``) through groups or directly.
+    """
+    wanted = REVIEW_PERMS + ((LEAD_PERM,) if leads_only else ())
+    holds_all = Q()
+    for perm in wanted:
+        holds_all &= _has_perm_q(perm)
+    return get_user_model().objects.filter(is_active=True).filter(Q(is_superuser=True) | holds_all).order_by(
+        "username"
     )
 
 

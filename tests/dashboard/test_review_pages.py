@@ -36,7 +36,7 @@ def cluster_flags(make_post, make_flag):
 
 # --- every page and endpoint against every role ---------------------------------------
 
-def _endpoints(flag, decision, batch, sample):
+def _endpoints(flag, decision, batch, sample, target):
     """(name, method, url, data, expected status per persona)."""
     review_get = {"anonymous": 302, "reviewer": 200, "lead": 200, "researcher": 403, "outsider": 403}
     lead_get = {"anonymous": 302, "reviewer": 403, "lead": 200, "researcher": 403, "outsider": 403}
@@ -56,8 +56,15 @@ def _endpoints(flag, decision, batch, sample):
          {"anonymous": 302, "reviewer": 403, "lead": 302, "researcher": 403, "outsider": 403}),
         ("settings", "get", reverse("dashboard:settings"), None,
          {"anonymous": 302, "reviewer": 200, "lead": 200, "researcher": 200, "outsider": 200}),
+        # A lead hands the flag to carol; nobody else may.
+        ("reassign", "post", reverse("dashboard:flag_reassign", args=[flag.pk]), {"to_user": target.pk},
+         {"anonymous": 302, "reviewer": 403, "lead": 302, "researcher": 403, "outsider": 403}),
         ("audit", "get", reverse("dashboard:audit"), None, lead_get),
+        ("audit filtered", "get", reverse("dashboard:audit") + "?action=flag.&actor=carol&since=2020-01-01",
+         None, lead_get),
         ("audit export", "get", reverse("dashboard:audit_export"), None, lead_get),
+        ("audit export filtered", "get", reverse("dashboard:audit_export") + "?action=flag.decide&until=2999-01-01",
+         None, lead_get),
         ("quality", "get", reverse("dashboard:quality"), None, review_get),
         ("quality sample", "post", reverse("dashboard:quality_sample"), {"n": 1},
          {"anonymous": 302, "reviewer": 403, "lead": 302, "researcher": 403, "outsider": 403}),
@@ -65,8 +72,9 @@ def _endpoints(flag, decision, batch, sample):
     ]
 
 
-ENDPOINT_NAMES = ["queue", "flag", "claim", "release", "cluster preview", "undo", "revert", "settings", "audit",
-                  "audit export", "quality", "quality sample", "quality review"]
+ENDPOINT_NAMES = ["queue", "flag", "claim", "release", "cluster preview", "undo", "revert", "reassign", "settings",
+                  "audit", "audit filtered", "audit export", "audit export filtered", "quality", "quality sample",
+                  "quality review"]
 
 
 @pytest.mark.parametrize("name", ENDPOINT_NAMES)
@@ -82,7 +90,8 @@ def test_every_endpoint_for_every_role(client, request, make_flag, cluster_flags
     sample = QualityReview.objects.create(decision=decision, flag=decided, sampled_by=carol)
     batch = cluster_decide(flag_id=cluster_flags[0].pk, user=carol, action="escalate", reason_code="threat").batch
     flag = make_flag(text="ouvert Peuls")
-    _, method, url, data, expected = next(e for e in _endpoints(flag, decision, batch, sample) if e[0] == name)
+    _, method, url, data, expected = next(
+        e for e in _endpoints(flag, decision, batch, sample, carol) if e[0] == name)
 
     client = login(client, request, persona)
     response = client.post(url, data) if method == "post" else client.get(url)
@@ -94,6 +103,9 @@ def test_every_endpoint_for_every_role(client, request, make_flag, cluster_flags
         # Nothing changed hands: the flag is unclaimed, the batch still decided, the decision in force.
         assert Flag.objects.get(pk=flag.pk).claimed_by is None
         assert not ReviewDecision.objects.filter(action="revert").exists()
+        assert not AuditEvent.objects.filter(action="flag.reassign").exists()
+    if name == "reassign" and persona == "lead":
+        assert Flag.objects.get(pk=flag.pk).claimed_by == carol
 
 
 # --- claims on the pages -----------------------------------------------------------------

@@ -67,7 +67,13 @@
   function helpToggle(show) {
     if (!help) { return; }
     if (show) { helpReturn = document.activeElement; help.hidden = false; $("[data-help-close]", help).focus(); }
-    else { help.hidden = true; if (helpReturn && helpReturn.focus) { helpReturn.focus(); } }
+    else {
+      help.hidden = true;
+      if (helpReturn && helpReturn.focus) { helpReturn.focus(); }
+      // The body cannot take focus back, and Chrome moves focus off a hidden element only at its
+      // next rendering update: until then Enter would land on the hidden close button, not decide.
+      if (help.contains(document.activeElement)) { document.activeElement.blur(); }
+    }
   }
   $all("[data-help-open]").forEach(function (b) { b.addEventListener("click", function () { helpToggle(true); }); });
   $all("[data-help-close]").forEach(function (b) { b.addEventListener("click", function () { helpToggle(false); }); });
@@ -257,6 +263,8 @@
       if (decided || !navigator.sendBeacon) { return; }
       var data = new FormData();
       data.append("csrfmiddlewaretoken", csrfToken());
+      // Only this page's own short claim: never an assignment, nor (for a lead) someone else's claim.
+      data.append("leaving", "1");
       navigator.sendBeacon(page.dataset.releaseUrl, data);
     });
   }
