@@ -260,6 +260,14 @@ def flag_release_view(request, flag_id: int):
     return redirect("dashboard:flag", flag_id=flag_id)
 
 
+def _refused(request, *, flag_id: int, as_json: bool, status: int, body: dict, message: str, level=messages.warning):
+    """A refused action: JSON for fetch callers, otherwise a flash message and back to the flag page."""
+    if as_json:
+        return JsonResponse({"ok": False, **body}, status=status)
+    level(request, message)
+    return redirect("dashboard:flag", flag_id=flag_id)
+
+
 @require_POST
 @role_required(is_lead)
 def flag_reassign_view(request, flag_id: int):
@@ -268,24 +276,18 @@ def flag_reassign_view(request, flag_id: int):
     form = ReassignForm(request.POST, leads_only=flag.status == Flag.Status.ESCALATED)
     as_json = wants_json(request)
     if not form.is_valid():
-        text = "Choose a reviewer who may decide this flag."
-        if as_json:
-            return JsonResponse({"ok": False, "errors": _form_errors(form)}, status=400)
-        messages.error(request, text)
-        return redirect("dashboard:flag", flag_id=flag.pk)
+        return _refused(request, flag_id=flag.pk, as_json=as_json, status=400, body={"errors": _form_errors(form)},
+                        message="Choose a reviewer who may decide this flag.", level=messages.error)
     to_user = form.cleaned_data["to_user"]
     try:
         until = flag_reassign(flag_id=flag.pk, lead=request.user, to_user=to_user)
     except ReviewConflict as exc:
-        if as_json:
-            return JsonResponse({"ok": False, "error": str(exc)}, status=409)
-        messages.warning(request, f"Not reassigned: {exc}.")
-        return redirect("dashboard:flag", flag_id=flag.pk)
+        return _refused(request, flag_id=flag.pk, as_json=as_json, status=409, body={"error": str(exc)},
+                        message=f"Not reassigned: {exc}.")
     except ValidationError as exc:
-        if as_json:
-            return JsonResponse({"ok": False, "errors": {"to_user": exc.messages}}, status=400)
-        messages.error(request, " ".join(exc.messages))
-        return redirect("dashboard:flag", flag_id=flag.pk)
+        return _refused(request, flag_id=flag.pk, as_json=as_json, status=400,
+                        body={"errors": {"to_user": exc.messages}}, message=" ".join(exc.messages),
+                        level=messages.error)
     text = f"Flag {flag.pk} is now assigned to {to_user.get_username()} until {until:%Y-%m-%d %H:%M} UTC."
     if as_json:
         return JsonResponse({"ok": True, "message": text, "claimed_by": to_user.get_username(),
@@ -340,18 +342,10 @@ def flag_decide_view(request, flag_id: int):
             note=data["note"],
             follow_up=data.get("follow_up") or "",
         )
-    except FlagClaimed:
-        text = f"Flag {flag.pk} is being reviewed by someone else; nothing was recorded."
-        if as_json:
-            return JsonResponse({"ok": False, "error": text}, status=409)
-        messages.warning(request, text)
-        return redirect("dashboard:flag", flag_id=flag.pk)
-    except ReviewConflict:
-        text = f"Flag {flag.pk} was already decided by someone else; nothing was recorded."
-        if as_json:
-            return JsonResponse({"ok": False, "error": text}, status=409)
-        messages.warning(request, text)
-        return redirect("dashboard:flag", flag_id=flag.pk)
+    except ReviewConflict as exc:
+        who = "is being reviewed" if isinstance(exc, FlagClaimed) else "was already decided"
+        text = f"Flag {flag.pk} {who} by someone else; nothing was recorded."
+        return _refused(request, flag_id=flag.pk, as_json=as_json, status=409, body={"error": text}, message=text)
     except ValidationError as exc:
         if as_json:
             return JsonResponse({"ok": False, "errors": {"__all__": exc.messages}}, status=400)
@@ -401,15 +395,12 @@ def cluster_decide_view(request, flag_id: int):
             note=data["note"], follow_up=data.get("follow_up") or "",
         )
     except ReviewConflict as exc:
-        if as_json:
-            return JsonResponse({"ok": False, "error": str(exc)}, status=409)
-        messages.warning(request, f"Nothing was recorded: {exc}.")
-        return redirect("dashboard:flag", flag_id=flag.pk)
+        return _refused(request, flag_id=flag.pk, as_json=as_json, status=409, body={"error": str(exc)},
+                        message=f"Nothing was recorded: {exc}.")
     except ValidationError as exc:
-        if as_json:
-            return JsonResponse({"ok": False, "errors": {"__all__": exc.messages}}, status=400)
-        messages.error(request, " ".join(exc.messages))
-        return redirect("dashboard:flag", flag_id=flag.pk)
+        return _refused(request, flag_id=flag.pk, as_json=as_json, status=400,
+                        body={"errors": {"__all__": exc.messages}}, message=" ".join(exc.messages),
+                        level=messages.error)
     text = (f"{data['action']} ({data['reason_code']}) applied to {len(result.decided)} flag"
             f"{'' if len(result.decided) == 1 else 's'} of the cluster"
             + (f"; {len(result.skipped)} skipped (taken by someone else)" if result.skipped else "") + ".")
