@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import claim_views, report_views, search_views, views
 
 app_name = "dashboard"
 
@@ -19,9 +19,22 @@ urlpatterns = [
     path("batches/<slug:batch>/undo/", views.batch_undo, name="batch_undo"),
     path("decisions/<int:decision_id>/revert/", views.decision_revert_view, name="decision_revert"),
     path("settings/", views.settings_view, name="settings"),
+    path("search/", search_views.search, name="search"),
+    path("search/export.<str:fmt>", search_views.search_export, name="search_export"),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("quality/", views.quality, name="quality"),
     path("quality/sample/", views.quality_sample_view, name="quality_sample"),
     path("quality/<int:sample_id>/", views.quality_review_view, name="quality_review"),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/<str:week>/", report_views.report_detail, name="report"),
+    path("reports/<str:week>/report.pdf", report_views.report_pdf_download, name="report_pdf"),
+    path("reports/<str:week>/report.csv", report_views.report_csv_download, name="report_csv"),
+    path("claims/", claim_views.claims, name="claims"),
+    path("claims/new/", claim_views.claim_create, name="claim_create"),
+    path("claims/<int:claim_id>/", claim_views.claim_detail, name="claim"),
+    path("claims/<int:claim_id>/edit/", claim_views.claim_edit, name="claim_edit"),
+    path("claims/<int:claim_id>/matches.<str:fmt>", claim_views.claim_export, name="claim_export"),
+    path("alerts/", report_views.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/acknowledge/", report_views.alert_acknowledge_view, name="alert_acknowledge"),
 ]

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from monitor.audit import AUDIT_ACTIONS
+from monitor.claims.selectors import claim_matches_for_flags, claim_review_link
+from monitor.exports import csv_safe
 from monitor.models import Flag, QualityReview, ReviewDecision
 from monitor.quality import quality_pending, quality_review_record, quality_sample, quality_stats
 from monitor.review import (
@@ -84,6 +86,13 @@ class LoginView(auth_views.LoginView):
         self.request.session[WORK_STARTED] = timezone.now().isoformat()
         return response
 
+    def get_default_redirect_url(self):
+        """Reviewers land on the queue; researchers, who cannot review, on the search page."""
+        user = self.request.user
+        if not can_review(user) and user.has_perm("monitor.view_post"):
+            return reverse("dashboard:search")
+        return super().get_default_redirect_url()
+
 
 def wants_json(request) -> bool:
     """vigie.js asks for JSON; a plain form post (no JavaScript) gets a redirect or a page."""
@@ -126,7 +135,12 @@ def queue(request):
     flags = flags_queue(
         filters=filters, user=request.user, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )
-    rows = [(flag, flag_excerpt(text=flag.post.text, evidence=flag.evidence)) for flag in flags[:PAGE_SIZE]]
+    # Misinformation flags show their claim: one more query per page, however many flags.
+    claim_by_flag = claim_matches_for_flags(
+        flag_ids=[f.pk for f in flags[:PAGE_SIZE] if f.kind == Flag.Kind.MISINFORMATION]
+    )
+    rows = [(flag, flag_excerpt(text=flag.post.text, evidence=flag.evidence), claim_by_flag.get(flag.pk))
+            for flag in flags[:PAGE_SIZE]]
     query = filters.as_query()
     return render(
         request,
@@ -162,6 +176,9 @@ def _flag_page(request, flag: Flag, form: DecisionForm, *, status: int = 200, cl
     )
     flag_url = lambda pk: _with_query(reverse("dashboard:flag", kwargs={"flag_id": pk}), query)  # noqa: E731
     lead = is_lead(request.user)
+    claim_match = None
+    if flag.kind == Flag.Kind.MISINFORMATION:
+        claim_match = claim_matches_for_flags(flag_ids=[flag.pk]).get(flag.pk)
     reassign_form = None
     if lead and flag.status in (Flag.Status.OPEN, Flag.Status.ESCALATED):
         # An escalated flag can only go to another lead: only they may decide it.
@@ -193,6 +210,8 @@ def _flag_page(request, flag: Flag, form: DecisionForm, *, status: int = 200, cl
             "next_url": flag_url(following) if following else "",
             "claim_seconds": claim_seconds(),
             "last_batch": request.session.get("vigie_last_batch", ""),
+            "claim_match": claim_match,
+            "claim_review_url": claim_review_link(claim=claim_match.claim) if claim_match else "",
         },
         status=status,
     )
@@ -495,16 +514,6 @@ def audit(request):
     })
 
 
-# Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A CSV cell a spreadsheet will show as text: formula-like values get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -518,7 +527,7 @@ def _audit_csv_rows(filters):
     yield writer.writerow(AUDIT_CSV_HEADER)
     for event in audit_events_iter(filters=filters):
         yield writer.writerow([
-            csv_cell(v) for v in (
+            csv_safe(v) for v in (
                 event.pk,
                 event.created_at.isoformat(),
                 event.actor.get_username() if event.actor else "",

@@ -9,6 +9,9 @@ from monitor.models import AuditEvent
 
 # The actions written today, for the audit page's suggestions (its filter accepts any).
 AUDIT_ACTIONS: tuple[str, ...] = (
+    "alert.acknowledge",
+    "claim.create",
+    "claim.update",
     "cluster.decide",
     "cluster.revert",
     "flag.claim",
@@ -16,6 +19,7 @@ AUDIT_ACTIONS: tuple[str, ...] = (
     "flag.reassign",
     "flag.release",
     "flag.revert",
+    "posts.delete",
     "quality.review",
     "quality.sample",
     "settings.change",

@@ -1,25 +1,48 @@
 """Near-duplicate clusters: one review decision can cover every copy of a post.
 
-A post joins the cluster of its most similar already-clustered post when the
-cosine similarity reaches ``MONITOR_CLUSTER_THRESHOLD``; otherwise it starts a
-new cluster. Assignment runs inside the index writer (one at a time), so the
-order is well defined and a post is never assigned twice.
+A post joins the cluster of its most similar already-clustered post when their
+*near-duplicate score* reaches ``MONITOR_CLUSTER_THRESHOLD``; otherwise it
+starts a new cluster. The score mixes two signals:
+
+    score = (1 - w) * cosine(embeddings) + w * lexical(texts)
+
+with ``w = MONITOR_CLUSTER_LEXICAL_WEIGHT``. The embedding alone reads an
+obfuscated spelling (P3uls, détetse) as new words, and rates a counter-speech
+post quoting a hateful one ("if you say 'I hate X' you are a bigot") as close
+to it. ``lexical`` is the Dice coefficient of the character 3-grams of both
+texts after the detector's normaliser (no case, accents, leetspeak, spaced-out
+or repeated letters; URLs and @handles removed; punctuation dropped). It
+forgives a few changed letters, and it is symmetric: a long quote around a
+short post shares all of the short post's 3-grams but few of its own, so it
+scores low. ``w`` and the threshold were chosen by measurement on labelled
+pairs (``bench/cluster_threshold.py``; figures in the README); ``w = 0`` is
+the cosine-only rule.
+
+Assignment runs inside the index writer (one at a time), so the order is well
+defined and a post is never assigned twice.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import re
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F
+from django.utils import timezone
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, Greatest, Least
 
+from monitor.detection.normalise import text_normalise
 from monitor.index import VectorIndex
 from monitor.models import Cluster, Post
 
 NEIGHBOURS = 16
+# Characters of a post compared lexically: enough to tell copies apart, bounded cost.
+LEXICAL_CHARS = 4000
+_WORDS = re.compile(r"[^\W_]+")
 # Velocity is measured over the last day of a cluster's activity.
 GROWTH_WINDOW = timedelta(hours=24)
 
@@ -28,31 +51,80 @@ GROWTH_WINDOW = timedelta(hours=24)
 class Assignment:
     post_id: int
     cluster_id: int
-    similarity: float | None  # None when the post started its cluster
+    similarity: float | None  # near-duplicate score; None when the post started its cluster
+
+
+def text_shingles(text: str) -> frozenset[str]:
+    """The character 3-grams of ``text`` after normalisation (words joined by one space)."""
+    folded = " ".join(_WORDS.findall(text_normalise(text[:LEXICAL_CHARS]).text))
+    padded = f" {folded} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2)) if folded else frozenset()
+
+
+def lexical_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Dice coefficient of two shingle sets: symmetric, 1.0 for the same text, 0.0 if nothing shared."""
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def near_duplicate_score(*, cosine: float, lexical: float, weight: float | None = None) -> float:
+    """``(1 - w) * cosine + w * lexical`` with ``w = MONITOR_CLUSTER_LEXICAL_WEIGHT`` unless given."""
+    w = settings.MONITOR_CLUSTER_LEXICAL_WEIGHT if weight is None else weight
+    return (1.0 - w) * float(cosine) + w * float(lexical)
 
 
 def clusters_assign(
-    *, post_ids: list[int], vectors: np.ndarray, index: VectorIndex, threshold: float | None = None
+    *,
+    post_ids: list[int],
+    vectors: np.ndarray,
+    index: VectorIndex,
+    threshold: float | None = None,
+    weight: float | None = None,
 ) -> list[Assignment]:
     """Assign each not-yet-clustered post to a cluster; return what was assigned.
 
     ``index`` must not contain the batch's vectors yet. Steps:
     1. Search the index for each post's nearest neighbours, and compare the
-       posts of the batch with each other.
-    2. In post-id order, take the most similar clustered candidate (index
-       neighbour or earlier post of the batch) above the threshold.
+       posts of the batch with each other. Only pairs whose cosine could still
+       reach the threshold with a perfect lexical match are kept.
+    2. In post-id order, score each clustered candidate (index neighbour or
+       earlier post of the batch) by the near-duplicate score and take the
+       best one at or above the threshold.
     3. Record the assignment with a conditional update, so a retried batch
        cannot count a post twice.
     """
     threshold = settings.MONITOR_CLUSTER_THRESHOLD if threshold is None else threshold
+    weight = settings.MONITOR_CLUSTER_LEXICAL_WEIGHT if weight is None else weight
+    # The lowest cosine that, with lexical = 1, still reaches the threshold.
+    floor = threshold if weight <= 0 else (threshold - weight) / (1.0 - weight)
     order = sorted(range(len(post_ids)), key=lambda i: post_ids[i])
     post_ids = [int(post_ids[i]) for i in order]
     vectors = vectors[order]
 
-    posts = {p.pk: p for p in Post.objects.filter(pk__in=post_ids).only("id", "cluster_id", "created_at", "ingested_at")}
+    posts = {
+        p.pk: p
+        for p in Post.objects.filter(pk__in=post_ids).only("id", "cluster_id", "created_at", "ingested_at", "text")
+    }
     neighbours = index.search(vectors=vectors, k=NEIGHBOURS)
-    neighbour_ids = {n.post_id for row in neighbours for n in row if n.score >= threshold}
-    cluster_of = dict(Post.objects.filter(pk__in=neighbour_ids, cluster__isnull=False).values_list("id", "cluster_id"))
+    neighbour_ids = {n.post_id for row in neighbours for n in row if n.score >= floor}
+    cluster_of: dict[int, int] = {}
+    texts: dict[int, str] = {pk: p.text for pk, p in posts.items()}
+    for pk, cluster_id, text in Post.objects.filter(pk__in=neighbour_ids, cluster__isnull=False).values_list(
+        "id", "cluster_id", "text"
+    ):
+        cluster_of[pk] = cluster_id
+        texts[pk] = text
+    shingles: dict[int, frozenset[str]] = {}
+
+    def score(a: int, b: int, cosine: float) -> float:
+        if weight <= 0:
+            return float(cosine)
+        for pk in (a, b):
+            if pk not in shingles:
+                shingles[pk] = text_shingles(texts.get(pk, ""))
+        return near_duplicate_score(cosine=cosine, lexical=lexical_similarity(shingles[a], shingles[b]), weight=weight)
+
     batch_sims = vectors @ vectors.T if len(vectors) else np.zeros((0, 0))
 
     assignments: list[Assignment] = []
@@ -65,17 +137,28 @@ def clusters_assign(
             if post.cluster_id is not None:
                 cluster_of[post_id] = post.cluster_id
                 continue
-            candidates = [
-                (n.score, cluster_of[n.post_id])
+            pairs = [
+                (n.post_id, n.score)
                 for n in neighbours[i]
-                if n.score >= threshold and n.post_id in cluster_of and n.post_id != post_id
+                if n.score >= floor and n.post_id in cluster_of and n.post_id != post_id
             ]
-            candidates += [
-                (float(batch_sims[i, j]), cluster_of[post_ids[j]])
+            pairs += [
+                (post_ids[j], float(batch_sims[i, j]))
                 for j in range(i)
-                if batch_sims[i, j] >= threshold and post_ids[j] in cluster_of
+                if batch_sims[i, j] >= floor and post_ids[j] in cluster_of
             ]
-            best = max(candidates, key=lambda c: c[0], default=None)
+            # Best score wins; on a tie, the older cluster, so the order of the index does not matter.
+            # Pairs go by falling cosine, and the texts are compared only while a perfect lexical
+            # match could still beat the best so far.
+            best = None
+            for other, cosine in sorted(pairs, key=lambda p: (-p[1], p[0])):
+                bound = (1.0 - weight) * cosine + weight if weight > 0 else cosine
+                if bound < threshold or (best is not None and bound < best[0]):
+                    break
+                value = score(post_id, other, cosine)
+                candidate = (value, cluster_of[other])
+                if value >= threshold and (best is None or (value, -candidate[1]) > (best[0], -best[1])):
+                    best = candidate
             cluster_id = _cluster_join(post=post, cluster_id=best[1] if best else None)
             similarity = best[0] if best else None
             cluster_of[post_id] = cluster_id
@@ -98,6 +181,50 @@ def _cluster_join(*, post: Post, cluster_id: int | None) -> int:
             last_seen=Greatest(F("last_seen"), seen),
         )
     return cluster_id
+
+
+@dataclass(frozen=True)
+class ClusterActivity:
+    """A cluster's size, first and last post, and how many posts it gained lately."""
+
+    cluster_id: int
+    size: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_hour: int  # posts seen in the hour before ``now``
+    last_day: int  # posts seen in the 24 hours before ``now``
+
+
+def clusters_activity(*, cluster_ids: list[int], now: datetime | None = None) -> dict[int, ClusterActivity]:
+    """Size, first/last seen and growth per hour and per day up to ``now``, for each cluster (two queries).
+
+    A post's time is ``coalesce(created_at, ingested_at)``. ``clusters_growth``
+    is the same per-day count, anchored at each cluster's latest post instead of
+    ``now`` (what the priority score uses while a backlog is processed).
+    """
+    now = now or timezone.now()
+    counts = {
+        row["cluster_id"]: row
+        for row in Post.objects.filter(cluster_id__in=cluster_ids)
+        .annotate(seen=Coalesce("created_at", "ingested_at"))
+        .values("cluster_id")
+        .annotate(
+            hour=Count("id", filter=Q(seen__gte=now - timedelta(hours=1), seen__lte=now)),
+            day=Count("id", filter=Q(seen__gte=now - timedelta(days=1), seen__lte=now)),
+        )
+    }
+    result = {}
+    for cluster in Cluster.objects.filter(pk__in=cluster_ids).only("id", "size", "first_seen", "last_seen"):
+        row = counts.get(cluster.pk, {})
+        result[cluster.pk] = ClusterActivity(
+            cluster_id=cluster.pk,
+            size=cluster.size,
+            first_seen=cluster.first_seen,
+            last_seen=cluster.last_seen,
+            last_hour=row.get("hour", 0),
+            last_day=row.get("day", 0),
+        )
+    return result
 
 
 def clusters_growth(*, cluster_ids: list[int]) -> dict[int, int]:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from monitor.audit import audit_record
+from monitor.claims.services import claim_matches_follow_decision
 from monitor.models import Flag, ReviewDecision, ReviewerSettings
 from monitor.roles import can_review, is_lead
 
@@ -385,6 +386,9 @@ def flag_decide(
         if batch:
             data["batch"] = batch
         audit_record(actor=user, action="flag.decide", obj=flag, data=data)
+        if flag.kind == Flag.Kind.MISINFORMATION:
+            # The claim match behind the flag follows the decision (a confirmed one becomes an exemplar).
+            claim_matches_follow_decision(flag_ids=[flag.pk], action=action, actor=user)
     return decision
 
 
@@ -449,6 +453,8 @@ def decision_revert(*, decision_id: int, user, note: str = "", batch: str = "") 
                 "batch": batch,
             },
         )
+        if decision.flag.kind == Flag.Kind.MISINFORMATION:
+            claim_matches_follow_decision(flag_ids=[decision.flag_id], action="revert", actor=user)
     return revert
 
 

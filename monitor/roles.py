@@ -6,11 +6,16 @@ change) is needed: each capability maps onto a default model permission.
 ============  ==============================================================
 role          permissions (``monitor.`` app label)
 ============  ==============================================================
-researcher    view_post, view_community, view_cluster: read the corpus
-reviewer      researcher's + view_flag, change_flag, add_reviewdecision,
+researcher    view_post, view_community, view_cluster, view_flag: read the
+              corpus and the detector's flags (search, filters, the API)
+reviewer      researcher's + change_flag, add_reviewdecision,
               view_reviewdecision: triage the queue and decide open flags
 lead          reviewer's + view_auditevent: also decides escalated flags and
               reads the audit log
+(claims.)     researcher: view_claim, view_claimmatch (claim pages, exports);
+              lead: those + add_claim, change_claim (edit the claim bank)
+(reports.)    researcher and lead: view_weeklyreport (weekly reports);
+              reviewer and lead: view_alert; lead: change_alert (acknowledge)
 ingest        add_post: a machine account that submits posts through the API
 admin         every permission in the database, and ``is_staff`` for the
               Django admin
@@ -36,20 +41,30 @@ ADMIN = "admin"
 INGEST = "ingest"
 ROLES: tuple[str, ...] = (REVIEWER, LEAD, RESEARCHER, ADMIN, INGEST)
 
-_RESEARCHER_PERMS = ["monitor.view_post", "monitor.view_community", "monitor.view_cluster"]
+# view_flag lets researchers filter search results by flag and read flags through the API;
+# the review queue needs change_flag and add_reviewdecision as well (``can_review``).
+_RESEARCHER_PERMS = ["monitor.view_post", "monitor.view_community", "monitor.view_cluster", "monitor.view_flag"]
 _REVIEWER_PERMS = _RESEARCHER_PERMS + [
-    "monitor.view_flag",
     "monitor.change_flag",
     "monitor.add_reviewdecision",
     "monitor.view_reviewdecision",
 ]
 _LEAD_PERMS = _REVIEWER_PERMS + ["monitor.view_auditevent"]
+# Weekly reports are aggregates for planning: leads and researchers read them, not
+# reviewers. Alerts are for the people who act on them: reviewers see, leads acknowledge.
+_REPORT_PERMS = ["reports.view_weeklyreport"]
+_ALERT_PERMS = ["reports.view_alert"]
+_ALERT_LEAD_PERMS = _ALERT_PERMS + ["reports.change_alert"]
+# The claim bank: researchers read claims and the posts matched to them (and export them);
+# leads also add and edit claims. Reviewers see a flag's claim on the flag page.
+_CLAIM_PERMS = ["claims.view_claim", "claims.view_claimmatch"]
+_CLAIM_LEAD_PERMS = _CLAIM_PERMS + ["claims.add_claim", "claims.change_claim"]
 
 # None means "every permission there is".
 ROLE_PERMISSIONS: dict[str, list[str] | None] = {
-    RESEARCHER: _RESEARCHER_PERMS,
-    REVIEWER: _REVIEWER_PERMS,
-    LEAD: _LEAD_PERMS,
+    RESEARCHER: _RESEARCHER_PERMS + _REPORT_PERMS + _CLAIM_PERMS,
+    REVIEWER: _REVIEWER_PERMS + _ALERT_PERMS,
+    LEAD: _LEAD_PERMS + _REPORT_PERMS + _ALERT_LEAD_PERMS + _CLAIM_LEAD_PERMS,
     INGEST: ["monitor.add_post"],
     ADMIN: None,
 }

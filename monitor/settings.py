@@ -7,6 +7,7 @@ Celery tasks executed in-process, the FAISS index under ``MONITOR_DATA_DIR``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -40,8 +41,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from the package, never a CDN
     "monitor.apps.MonitorConfig",
     "monitor.claims.apps.ClaimsConfig",
+    "monitor.narratives.apps.NarrativesConfig",
+    "monitor.reports.apps.ReportsConfig",
     "dashboard.apps.DashboardConfig",
 ]
 
@@ -119,6 +124,30 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["dashboard.api_auth.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests one API token may make (DRF rate: "<n>/<second|minute|hour|day>"); counted in the cache.
+MONITOR_API_RATE = env_str("MONITOR_API_RATE", "600/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", MONITOR_API_RATE):
+    raise ConfigError(f"MONITOR_API_RATE={MONITOR_API_RATE!r} is not a rate like 600/minute")
+MONITOR_API_PAGE_SIZE = env_int("MONITOR_API_PAGE_SIZE", 50, minimum=1, maximum=1000)
+MONITOR_API_MAX_PAGE_SIZE = env_int("MONITOR_API_MAX_PAGE_SIZE", 200, minimum=1, maximum=1000)
+# How deep a ranked search result goes (pages and ranked exports stop there).
+MONITOR_SEARCH_MAX_RESULTS = env_int("MONITOR_SEARCH_MAX_RESULTS", 1000, minimum=10, maximum=100_000)
+# Most rows in one CSV/JSONL export; a longer result is cut and the file says so.
+MONITOR_EXPORT_MAX_ROWS = env_int("MONITOR_EXPORT_MAX_ROWS", 100_000, minimum=1, maximum=1_000_000)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vigie API",
+    "DESCRIPTION": "Posts, flags and research search. Authenticate with `Authorization: Bearer <token>` "
+    "(`manage.py create_token`).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # A 1,000-post batch of 20,000-character posts fits; anything larger is refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MONITOR_API_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1024)
@@ -139,17 +168,64 @@ MONITOR_INDEX_EXACT_MAX = env_int("MONITOR_INDEX_EXACT_MAX", 50_000, minimum=0)
 # The recall@10 a rebuild tunes nprobe to reach; MONITOR_INDEX_NPROBE > 0 overrides the tuned value.
 MONITOR_INDEX_TARGET_RECALL = env_float("MONITOR_INDEX_TARGET_RECALL", 0.95, minimum=0.0, maximum=1.0)
 MONITOR_INDEX_NPROBE = env_int("MONITOR_INDEX_NPROBE", 0, minimum=0)
-MONITOR_CLUSTER_THRESHOLD = env_float("MONITOR_CLUSTER_THRESHOLD", 0.90, minimum=0.0, maximum=1.0)
+# Near-duplicate score (1 - w) * cosine + w * lexical at or above which a post joins a cluster;
+# w = MONITOR_CLUSTER_LEXICAL_WEIGHT (0: cosine only). Chosen with bench/cluster_threshold.py.
+MONITOR_CLUSTER_THRESHOLD = env_float("MONITOR_CLUSTER_THRESHOLD", 0.775, minimum=0.0, maximum=1.0)
+MONITOR_CLUSTER_LEXICAL_WEIGHT = env_float("MONITOR_CLUSTER_LEXICAL_WEIGHT", 0.5, minimum=0.0, maximum=0.9)
 MONITOR_DETECTION_THRESHOLD = env_float("MONITOR_DETECTION_THRESHOLD", 0.5, minimum=0.0, maximum=1.0)
+# Weekly narratives (monitor/narratives): fewest posts a narrative needs in a week; cosine to a
+# narrative's centroid for a post to join it; centroid cosine for a group to continue last week's
+# narrative; posts HDBSCAN sees (the rest join by centroid); built weeks narratives_for_posts searches.
+MONITOR_NARRATIVE_MIN_SIZE = env_int("MONITOR_NARRATIVE_MIN_SIZE", 5, minimum=2)
+MONITOR_NARRATIVE_JOIN_THRESHOLD = env_float("MONITOR_NARRATIVE_JOIN_THRESHOLD", 0.65, minimum=-1.0, maximum=1.0)
+MONITOR_NARRATIVE_MATCH_THRESHOLD = env_float("MONITOR_NARRATIVE_MATCH_THRESHOLD", 0.80, minimum=-1.0, maximum=1.0)
+MONITOR_NARRATIVE_SAMPLE = env_int("MONITOR_NARRATIVE_SAMPLE", 20_000, minimum=100)
+MONITOR_NARRATIVE_LOOKBACK_WEEKS = env_int("MONITOR_NARRATIVE_LOOKBACK_WEEKS", 2, minimum=1)
 MONITOR_MAX_TEXT_CHARS = env_int("MONITOR_MAX_TEXT_CHARS", 20000, minimum=280)
 MONITOR_API_MAX_BATCH = env_int("MONITOR_API_MAX_BATCH", 1000, minimum=1, maximum=10000)
 MONITOR_STALE_PENDING_SECONDS = env_int("MONITOR_STALE_PENDING_SECONDS", 600, minimum=10)
 MONITOR_CLAIM_SECONDS = env_int("MONITOR_CLAIM_SECONDS", 300, minimum=30, maximum=86400)
 MONITOR_SEEDS_DIR = Path(env_str("MONITOR_SEEDS_DIR", str(BASE_DIR / "seeds"))).resolve()
 
+# --- Weekly reports and early warning (monitor/reports) -----------------------
+# Any count below this is shown as "< N" in reports (HTML, PDF, CSV, charts).
+MONITOR_REPORT_MIN_COUNT = env_int("MONITOR_REPORT_MIN_COUNT", 5, minimum=1)
+# An hour needs at least this many qualifying flags against a community to alert.
+MONITOR_ALERT_MIN_COUNT = env_int("MONITOR_ALERT_MIN_COUNT", 5, minimum=1)
+# Flags count towards alerts when confirmed, or open/escalated with at least this score.
+MONITOR_ALERT_SCORE = env_float("MONITOR_ALERT_SCORE", 0.8, minimum=0.0, maximum=1.0)
+# Poisson upper-tail p-value below which an hour is a spike.
+MONITOR_ALERT_ALPHA = env_float("MONITOR_ALERT_ALPHA", 0.001, minimum=0.0, maximum=1.0)
+MONITOR_ALERT_BASELINE_DAYS = env_int("MONITOR_ALERT_BASELINE_DAYS", 7, minimum=1, maximum=90)
+# Lowest hourly baseline rate: a community with no history is not alarmed by one flag.
+MONITOR_ALERT_BASELINE_FLOOR = env_float("MONITOR_ALERT_BASELINE_FLOOR", 0.1, minimum=0.001)
+MONITOR_ALERT_WEBHOOKS = env_list("MONITOR_ALERT_WEBHOOKS", [])
+MONITOR_ALERT_EMAILS = env_list("MONITOR_ALERT_EMAILS", [])
+MONITOR_ALERT_WEBHOOK_TIMEOUT = env_float("MONITOR_ALERT_WEBHOOK_TIMEOUT", 5.0, minimum=0.1, maximum=60.0)
+MONITOR_ALERT_MAX_ATTEMPTS = env_int("MONITOR_ALERT_MAX_ATTEMPTS", 10, minimum=1)
+# Absolute address of the dashboard, for links in alert notifications ("" = no link).
+MONITOR_BASE_URL = env_str("MONITOR_BASE_URL", "")
+
+# --- E-mail (alert notifications) --------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "vigie@localhost")
+
 # --- Celery -----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The cache holds API rate-limit counters: Redis when there is one (shared by every web
+# process), else this process's memory (the embedded mode runs one process).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "vigie"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vigie"}}
 CELERY_RESULT_BACKEND = None
 # Without a broker, tasks run in-process right away (the embedded mode).
 CELERY_TASK_ALWAYS_EAGER = env_bool("MONITOR_CELERY_EAGER", not REDIS_URL)

@@ -103,6 +103,19 @@ def pipeline_backlog() -> int:
     return waiting
 
 
+@shared_task(name="vigie.narratives_build", acks_late=True, queue=Queue.REPORTS.value)
+def narratives_build_task(week: str | None = None) -> dict:
+    # Idempotent: the service replaces the week's rows in one transaction and keeps ids.
+    from django.utils import timezone
+
+    from monitor.narratives.services import narratives_build
+    from monitor.weeks import last_complete_week
+
+    result = narratives_build(week=week or last_complete_week(timezone.now()))
+    return {"week": result.week, "posts": result.posts, "narratives": result.narratives,
+            "new": result.new, "continued": result.continued, "noise": result.noise}
+
+
 @shared_task(name="vigie.posts_requeue_stale", acks_late=True)
 def posts_requeue_stale_task() -> int:
     # Posts still waiting behind a long backlog are not lost: re-sending them would
@@ -113,3 +126,21 @@ def posts_requeue_stale_task() -> int:
     if ids:
         enqueue_posts_process(ids)
     return len(ids)
+
+
+@shared_task(name="vigie.weekly_report", acks_late=True, reject_on_worker_lost=True)
+def weekly_report_task(week: str | None = None) -> dict:
+    # Idempotent: the report row is unique per week and a re-run replaces it.
+    from monitor.reports.services import report_build_weekly
+
+    report = report_build_weekly(week=week)
+    return {"week": report.week, "pdf_bytes": len(report.pdf)}
+
+
+@shared_task(name="vigie.alerts_check", acks_late=True, reject_on_worker_lost=True)
+def alerts_check_task() -> int:
+    # Idempotent: alerts are unique per (community, window start); notifications
+    # left pending or failed are retried by the next run.
+    from monitor.reports.alerts import alerts_check
+
+    return len(alerts_check())

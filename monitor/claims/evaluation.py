@@ -19,6 +19,7 @@ from monitor.embeddings import get_embedder
 # Relations of the pair files, grouped as the issue's targets are.
 SAME_STANCE = ("spelling_variant", "rephrasing_same_stance")
 COUNTER_QUOTING = ("counter_speech_quoting",)
+NEGATION = ("negation_opposite_stance",)
 
 
 @dataclass
@@ -172,3 +173,34 @@ def calibration_margins(*, claims_path: Path, cases_path: Path, weights=None) ->
             "cross_language": (sum(s >= threshold for s, _ in cross), len(cross)),
         })
     return sorted(out, key=lambda r: -r["margin"])
+
+
+def demo_false_matches(*, claims_path: Path, posts_path: Path, threshold: float | None = None) -> dict:
+    """How many demo posts NOT written as claim repeats reach the threshold on some claim.
+
+    ``seeds/demo_posts.jsonl`` marks its invented rumours ``demo_kind: false_claim``;
+    every other post (chatter, news, hate without a rumour, counter-speech) is
+    unrelated to the claim bank, so a match there is a false match.
+    """
+    import json
+
+    threshold = matching.MATCH_THRESHOLD if threshold is None else threshold
+    claims = [r for r in iter_claim_records(Path(claims_path)) if isinstance(r, ClaimRecord)]
+    with Path(posts_path).open(encoding="utf-8") as handle:
+        posts = [json.loads(line) for line in handle if line.strip()]
+    unrelated = [p["text"] for p in posts if p.get("demo_kind") != "false_claim"]
+    if not claims or not unrelated:
+        return {"posts": len(unrelated), "matched": 0, "rate": 0.0, "examples": []}
+    embedder = get_embedder()
+    cosines = embedder.encode(unrelated) @ embedder.encode([c.text for c in claims]).T
+    prepared = [matching.text_prepare(c.text) for c in claims]
+    examples = []
+    for i, text in enumerate(unrelated):
+        post = matching.text_prepare(text)
+        scores = [matching.combined_score(cosine=float(cosines[i, j]), lexical=matching.lexical_overlap(cl, post))
+                  for j, cl in enumerate(prepared)]
+        best = int(np.argmax(scores))
+        if scores[best] >= threshold:
+            examples.append((round(scores[best], 3), best + 1, text[:100]))
+    return {"posts": len(unrelated), "matched": len(examples), "rate": len(examples) / len(unrelated),
+            "examples": examples}

@@ -353,3 +353,75 @@ def claim_match_review(*, match_id: int, status: str, actor=None, note: str = ""
             data={"previous": previous, "claim_id": match.claim_id, "post_id": match.post_id, "note": note},
         )
     return match
+
+
+def claim_matches_follow_decision(*, flag_ids: list[int], action: str, actor=None) -> int:
+    """A reviewer's decision on misinformation flags decides the claim matches behind them.
+
+    Confirming a flag confirms its match (which then serves as an exemplar of
+    the claim for the next posts); dismissing it rejects the match (no new flag
+    for that post and claim). Escalating leaves the match open; reverting the
+    decision reopens it. Each change is
+    audited by ``claim_match_review``. Returns how many matches changed.
+    """
+    status = {
+        "confirm": ClaimMatch.Status.CONFIRMED,
+        "dismiss": ClaimMatch.Status.REJECTED,
+        "revert": ClaimMatch.Status.OPEN,  # an undone decision reopens the match with the flag
+    }.get(action)
+    if status is None or not flag_ids:
+        return 0
+    ids = list(
+        ClaimMatch.objects.filter(flag_id__in=flag_ids, flag__kind=Flag.Kind.MISINFORMATION)
+        .exclude(status=status)
+        .values_list("id", flat=True)
+    )
+    for match_id in ids:
+        claim_match_review(match_id=match_id, status=status, actor=actor, note=f"flag {action}")
+    return len(ids)
+
+
+# --- editing the bank -----------------------------------------------------------
+
+CLAIM_EDITABLE = ("text", "verdict", "rating_label", "language", "publisher", "url", "review_url",
+                  "claim_author", "published_at", "claimed_at")
+
+
+def claim_save(*, actor, values: dict, claim_id: int | None = None) -> Claim:
+    """Create a claim (``claim_id`` None) or edit one, with a ``claim.create`` / ``claim.update`` audit event.
+
+    ``values`` holds validated ``CLAIM_EDITABLE`` fields (the dashboard's form
+    checks them). A claim created here is keyed by a hash of its publisher and
+    text, as an import without review URL would be, so importing the same
+    fact-check later updates it instead of duplicating it. The audit event
+    names the fields that changed, with old and new values.
+    """
+    values = {k: v for k, v in values.items() if k in CLAIM_EDITABLE}
+    with transaction.atomic():
+        if claim_id is None:
+            review_url = values.get("review_url") or ""
+            if review_url:
+                source_id = f"url:{review_url}"[:255]
+            else:
+                digest = hashlib.sha256(f"{values.get('publisher', '')}\n{values['text']}".encode()).hexdigest()
+                source_id = f"sha256:{digest}"
+            claim = Claim(source_id=source_id, **values)
+            claim.full_clean()
+            claim.save()
+            audit_record(actor=actor, action="claim.create", obj=claim,
+                         data={"fields": {k: _plain(v) for k, v in values.items()}})
+            return claim
+        claim = Claim.objects.select_for_update().get(pk=claim_id)
+        changes = {k: [_plain(getattr(claim, k)), _plain(v)] for k, v in values.items() if getattr(claim, k) != v}
+        if not changes:
+            return claim
+        for k in changes:
+            setattr(claim, k, values[k])
+        claim.full_clean(exclude=["source_id"])
+        claim.save(update_fields=[*changes, "updated_at"])
+        audit_record(actor=actor, action="claim.update", obj=claim, data={"changes": changes})
+        return claim
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

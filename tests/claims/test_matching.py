@@ -129,3 +129,42 @@ def test_the_task_chain_matches_claims_once_even_when_run_twice(seeded_claims, m
 def test_no_claims_means_no_work(db, make_post):
     post = make_post(text="Fulani herders kidnapped 40 schoolgirls")
     assert posts_match_claims(post_ids=[post.pk]).posts == 0
+
+
+def test_a_flag_confirmed_in_the_queue_makes_its_post_an_exemplar(seeded_claims, process, reviewer, client):
+    from django.urls import reverse
+
+    first_text = ("Toguel : ce sont des éleveurs peuls venus de Sadiara qui ont attaqué le village, "
+                  "ils sont arrivés à moto vers 5 heures du matin.")
+    [first] = process(first_text)
+    [flag] = misinformation_flags(first)
+
+    client.force_login(reviewer)
+    response = client.post(reverse("dashboard:flag_decide", kwargs={"flag_id": flag.pk}),
+                           {"action": "confirm", "reason_code": "misinformation"})
+    assert response.status_code == 302
+    assert ClaimMatch.objects.get(post=first, flag=flag).status == "confirmed"
+
+    # A near-copy of the confirmed post is closer to it than to the claim's own wording.
+    [second] = process(
+        "Toguel: des éleveurs peuls venus de Sadiara ont attaqué le village, arrivés à moto vers 5h du matin"
+    )
+    [flag2] = misinformation_flags(second)
+    linked = ClaimMatch.objects.get(post=second, flag=flag2)
+    assert linked.claim == seeded_claims[TOGUEL] and linked.method["exemplar"] == f"post:{first.pk}"
+
+
+def test_a_dismissed_flag_rejects_the_match_and_is_not_raised_again(seeded_claims, process, reviewer, client):
+    from django.urls import reverse
+
+    [post] = process("Toguel : ce sont des éleveurs peuls venus de Sadiara qui ont attaqué le village.")
+    [flag] = misinformation_flags(post)
+    client.force_login(reviewer)
+    client.post(reverse("dashboard:flag_decide", kwargs={"flag_id": flag.pk}),
+                {"action": "dismiss", "reason_code": "not_violation_reporting"})
+    match = ClaimMatch.objects.get(post=post)
+    assert match.status == "rejected"
+
+    Flag.objects.filter(pk=flag.pk).delete()
+    posts_match_claims(post_ids=[post.pk])
+    assert misinformation_flags(post) == []

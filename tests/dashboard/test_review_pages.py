@@ -318,7 +318,7 @@ def test_the_audit_export_is_csv_with_formulas_neutralised(client, lead, make_fl
 
 
 def test_csv_cell():
-    from dashboard.views import csv_cell
+    from monitor.exports import csv_safe as csv_cell
 
     assert [csv_cell(v) for v in ("=1", "+1", "-1", "@a", "\tx", "ok", None, 3)] == [
         "'=1", "'+1", "'-1", "'@a", "'\tx", "ok", "", "3"]

@@ -78,6 +78,14 @@ def test_login_page_renders_and_logs_in(client, reviewer):
     assert client.get(reverse("dashboard:queue")).status_code == 200
 
 
+def test_a_researcher_lands_on_the_search_page(client, researcher):
+    response = client.post(
+        reverse("dashboard:login"), {"username": researcher.get_username(), "password": "correct horse battery"}
+    )
+    assert response.status_code == 302 and response.url == reverse("dashboard:search")
+    assert client.get(response.url).status_code == 200
+
+
 def test_logout_is_a_post(client, reviewer):
     client.force_login(reviewer)
     assert client.get(reverse("dashboard:logout")).status_code == 405

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from monitor.claims.evaluation import calibration_grid, calibration_margins
+from monitor.claims.evaluation import calibration_grid, calibration_margins, demo_false_matches
 from monitor.communities import seeds_dir
 
 
@@ -22,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--claims", type=Path, default=None)
         parser.add_argument("--cases", type=Path, default=None)
         parser.add_argument("--top", type=int, default=15)
+        parser.add_argument("--posts", type=Path, default=None,
+                            help="posts for the false-match rate (default: seeds/demo_posts.jsonl)")
 
     def handle(self, *args, **options):
         paths = {
@@ -43,3 +45,9 @@ class Command(BaseCommand):
         for r in rows[: options["top"]]:
             self.stdout.write(f"{r['weight']:6.2f} {r['threshold']:6.2f} {r['recall']:7.3f} {r['false_alarm']:11.3f} "
                               f"{r['debunk_flagged']:14.3f}")
+        demo = demo_false_matches(claims_path=paths["claims_path"],
+                                  posts_path=options["posts"] or seeds_dir() / "demo_posts.jsonl")
+        self.stdout.write(f"false matches at the chosen threshold: {demo['matched']}/{demo['posts']} unrelated demo "
+                          f"posts ({demo['rate']:.3f})")
+        for score, claim, text in demo["examples"]:
+            self.stdout.write(f"  {score:.3f} claim {claim}: {text}")

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from monitor.claims import matching
 from monitor.claims.evaluation import (
     COUNTER_QUOTING,
+    NEGATION,
     SAME_STANCE,
     by_relation,
     pair_outcomes,
@@ -54,4 +55,7 @@ class Command(BaseCommand):
         quoting, n_quoting = rate(outcomes, COUNTER_QUOTING)
         self.stdout.write(f"same stance ({' + '.join(SAME_STANCE)}): {_fmt(same)} matched of {n_same} (target >= 0.90)")
         self.stdout.write(f"counter-speech quoting: {_fmt(quoting)} matched of {n_quoting} (target <= 0.10)")
-        self.stdout.write(f"RESULT same_stance_match={_fmt(same)} counter_quoting_match={_fmt(quoting)}")
+        negation, n_negation = rate(outcomes, NEGATION)
+        self.stdout.write(f"negation, opposite stance: {_fmt(negation)} matched of {n_negation} (flagged as asserting)")
+        self.stdout.write(f"RESULT same_stance_match={_fmt(same)} counter_quoting_match={_fmt(quoting)} "
+                          f"negation_match={_fmt(negation)}")

@@ -1,0 +1,58 @@
+"""Invented posts for the real-embedding narrative tests: three stories told in varied words, plus chatter."""
+
+HIDE = [
+    "Les Peuls de Mopti ont caché les assaillants, ils sont complices des jihadistes",
+    "Ce sont encore les Peuls qui ont abrité les terroristes avant l'attaque de Sévaré",
+    "Les bergers peuls cachent les jihadistes dans leurs campements, tout le monde le sait",
+    "Attaque du camp : les Peuls ont hébergé les assaillants la veille",
+    "Les Peuls ont guidé les terroristes jusqu'au village, ce sont des traîtres",
+    "Les villages peuls servent de base arrière aux jihadistes qui nous attaquent",
+    "Je vous le dis, les assaillants ont dormi chez les Peuls avant de frapper Djenné",
+    "Les Peuls renseignent les jihadistes sur les mouvements de l'armée",
+    "Sans la complicité des Peuls, les terroristes n'auraient jamais pu attaquer Ségou",
+    "Les éleveurs peuls nourrissent et cachent les assaillants dans la brousse",
+    "Encore une attaque, et encore des Peuls qui ont protégé les jihadistes",
+    "Les Peuls ont ouvert la route aux terroristes, il faut le dire",
+]
+FUEL = [
+    "Le prix du carburant explose à Bamako, les taxis augmentent leurs tarifs",
+    "Pénurie d'essence : les stations de Kayes sont vides depuis trois jours",
+    "Le litre de gasoil a encore augmenté, les transporteurs menacent de faire grève",
+    "Files d'attente interminables aux stations d'essence, pas une goutte de carburant",
+    "Les camions-citernes sont bloqués à la frontière, le carburant manque partout",
+    "Avec la hausse de l'essence, le prix des sotramas a doublé cette semaine",
+    "Les motos restent au garage, impossible de trouver de l'essence à Sikasso",
+    "Le gouvernement promet de régler la pénurie de carburant avant la fin du mois",
+    "Les vendeurs d'essence au bord de la route vendent le litre à 1500 francs",
+    "Grève des transporteurs contre la flambée du prix du gasoil",
+    "Coupures d'électricité et pénurie de carburant, les commerces ferment plus tôt",
+    "À la station on nous dit qu'il n'y aura pas d'essence avant lundi",
+]
+VACCINE = [
+    "Le vaccin contre la rougeole rend les enfants stériles, ne les vaccinez pas",
+    "Campagne de vaccination : on dit que le vaccin contient un poison qui stérilise",
+    "Les parents refusent le vaccin, une rumeur dit qu'il rend stérile",
+    "Les vaccins distribués par l'ONG provoquent la stérilité chez les filles",
+    "Ne laissez pas les agents de santé piquer vos enfants, ce vaccin est dangereux",
+    "Ils veulent réduire notre population avec leurs vaccins, ouvrez les yeux",
+    "Mon voisin dit que son fils est tombé malade juste après le vaccin",
+    "La vaccination à l'école est un complot pour rendre nos enfants stériles",
+    "On a caché la vérité sur le vaccin contre la polio, il contient des produits interdits",
+    "Refusez la campagne de vaccination, les Blancs testent des médicaments sur nos enfants",
+    "Le vaccin de la rougeole donne des maladies graves, j'ai vu une vidéo qui le prouve",
+    "Les mamans du quartier ont chassé les vaccinateurs, elles ont peur de la stérilité",
+]
+CHATTER = [
+    "Bon anniversaire à ma petite sœur, je t'aime fort",
+    "Quel match hier soir, les Aigles ont été brillants",
+    "Recette du jour : le tiguadégué avec du riz blanc",
+    "Je cherche un appartement à louer près du fleuve",
+    "Concert de Salif Keita samedi au palais de la culture",
+    "Mon téléphone est tombé en panne, quelqu'un connaît un réparateur ?",
+    "La saison des mangues commence, elles sont délicieuses cette année",
+    "Félicitations aux nouveaux bacheliers de l'école",
+    "Qui veut jouer au football dimanche matin ?",
+    "Nouveau tissu bogolan disponible à la boutique",
+    "Je commence mon nouveau travail lundi, souhaitez-moi bonne chance",
+    "Happy birthday to my best friend, see you tonight",
+]
