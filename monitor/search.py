@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
@@ -28,7 +28,7 @@ from monitor.index import (
     index_writer_lock,
 )
 from monitor.models import Embedding, Flag, Post
-from monitor.selectors import flag_excerpt
+from monitor.selectors import filters_as_query, flag_excerpt
 
 
 def posts_similar_to_text(*, text: str, k: int = 10) -> list[Neighbour]:
@@ -171,12 +171,7 @@ class SearchFilters:
 
     def as_query(self) -> dict[str, str]:
         """The set filters as query parameters (for pagination and export links)."""
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value not in ("", None):
-                out[f.name] = value.isoformat() if isinstance(value, date) else str(value)
-        return out
+        return filters_as_query(self)
 
     def is_empty(self) -> bool:
         return not self.as_query()

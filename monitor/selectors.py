@@ -23,6 +23,16 @@ MAX_SPANS = 500
 Segments = list[tuple[str, str | None]]
 
 
+
+def filters_as_query(filters) -> dict[str, str]:
+    """A filters dataclass's set fields as query parameters (dates as YYYY-MM-DD), for links."""
+    out = {}
+    for f in fields(filters):
+        value = getattr(filters, f.name)
+        if value not in ("", None):
+            out[f.name] = value.isoformat() if isinstance(value, date) else str(value)
+    return out
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What the queue shows. Empty fields do not filter; ``mine`` keeps the user's claimed flags."""
@@ -228,12 +238,7 @@ class AuditFilters:
 
     def as_query(self) -> dict[str, str]:
         """The set filters as query parameters (dates as YYYY-MM-DD)."""
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value not in ("", None):
-                out[f.name] = value.isoformat() if isinstance(value, date) else str(value)
-        return out
+        return filters_as_query(self)
 
 
 def _day_start(day: date) -> datetime:

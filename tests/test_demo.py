@@ -48,6 +48,14 @@ def test_the_embedded_demo_flags_posts_and_is_idempotent(tmp_path):
     assert rates["hateful"] > 0.6 and rates["benign"] < 0.15, rates
     assert (tmp_path / "index" / "posts.faiss").exists()
 
+    # Narratives and a stored trend report for each week the demo posts cover.
+    weeks = re.findall(r"^week (\d{4}-W\d{2}): .*$", first, re.M)
+    assert weeks and "2026-W45" in weeks
+    assert db.execute("select count(*) from reports_weeklyreport").fetchone()[0] == len(weeks)
+    assert db.execute("select count(*) from narratives_narrative").fetchone()[0] > 0
+
     second = _run_demo(tmp_path)
     assert "new: 0" in second
     assert f"open flags in the queue: {flags}" in second
+    # Rebuilding the same weeks gives the same narratives.
+    assert re.findall(r"^week .*$", second, re.M) == re.findall(r"^week .*$", first, re.M)

@@ -1,4 +1,6 @@
-"""Measure the detector on a HateCheck-style CSV (``test_case``, ``label_gold``, ``functionality``).
+"""Measure the detector on a HateCheck-style CSV (``test_case``, ``label_gold``, ``functionality``),
+or on labelled posts in JSONL (``text`` and ``demo_label`` hateful|benign, as in ``seeds/demo_posts.jsonl``;
+the functionality is ``<demo_kind>_<language>``).
 
 A case counts as predicted hateful when any community's detection reaches the
 flag threshold: the same decision the pipeline takes before creating a flag.
@@ -9,6 +11,7 @@ flag threshold: the same decision the pipeline takes before creating a flag.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +88,10 @@ class Evaluation:
 
 
 def cases_read(path: Path | str) -> list[Case]:
-    """Read the cases of a HateCheck-style CSV; raise ``EvaluationFileError`` when malformed."""
+    """Read the cases of a HateCheck-style CSV (or labelled JSONL posts); raise ``EvaluationFileError`` when malformed."""
     path = Path(path)
+    if path.suffix == ".jsonl":
+        return _jsonl_cases_read(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -110,6 +115,35 @@ def cases_read(path: Path | str) -> list[Case]:
         raise EvaluationFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise EvaluationFileError(f"{path}: not a UTF-8 CSV file ({exc})") from None
+    if not cases:
+        raise EvaluationFileError(f"{path}: no cases")
+    return cases
+
+
+def _jsonl_cases_read(path: Path) -> list[Case]:
+    """Labelled posts, one JSON object a line: ``text`` and ``demo_label`` (or ``label``) hateful|benign|non-hateful."""
+    cases = []
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for line, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise EvaluationFileError(f"{path}:{line}: not JSON ({exc.msg})") from None
+                if not isinstance(row, dict):
+                    raise EvaluationFileError(f"{path}:{line}: not a JSON object")
+                label = str(row.get("demo_label") or row.get("label") or "").strip().lower()
+                if label not in (HATEFUL, "benign", "non-hateful"):
+                    raise EvaluationFileError(f"{path}:{line}: the label must be hateful or benign, not {label!r}")
+                kind = "_".join(str(row[k]) for k in ("demo_kind", "language") if row.get(k)) or "(none)"
+                cases.append(Case(case_id=str(row.get("id") or line), functionality=kind,
+                                  text=str(row.get("text") or ""), gold=label == HATEFUL))
+    except OSError as exc:
+        raise EvaluationFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise EvaluationFileError(f"{path}: not UTF-8 ({exc})") from None
     if not cases:
         raise EvaluationFileError(f"{path}: no cases")
     return cases
@@ -155,6 +189,9 @@ def evaluation_lines(evaluation: Evaluation, *, worst: int = 20) -> list[str]:
         (
             f"hateful: precision {evaluation.precision:.4f}  recall {evaluation.recall:.4f}  f1 {evaluation.f1:.4f}"
             f"  (tp {tp}, fp {fp}, fn {fn})"
+        ),
+        (
+            f"flagged: {evaluation.recall:.1%} of hateful, {fp / max(1, n - tp - fn):.1%} of non-hateful"
         ),
         "",
         "accuracy per functionality:",

@@ -28,7 +28,7 @@ CHAR_FEATURES = 2**17
 WORD_FEATURES = 2**16
 SIGNALS = (
     "negation", "counter_speech", "condemnation", "reporting", "question", "identity", "call", "quantifier",
-    "question_mark", "quotation",
+    "question_mark", "quotation", "positive", "positive_act",
 )
 # Signals that may turn hostile words into something else; the learned scores are crossed with these.
 DAMPENING_SIGNALS = ("negation", "counter_speech", "condemnation", "reporting", "question", "identity", "quotation")

@@ -19,7 +19,11 @@ For a batch of posts:
      retrained with them), nearest hateful versus nearest benign.
 3. A combiner (logistic regression over the lexicon's score and categories,
    the dampeners, the three learned signals and their products with each
-   dampener) gives the learned score. It was fitted on out-of-fold predictions
+   dampener) gives the learned score. The learned parts read words, not
+   scope: the learned score is then scaled by how much the lexicon's own
+   scope dampeners (negation, counter-speech, condemnation, a verb of saying
+   whose content the words are) left of the strongest hostile term, and
+   lowered when the community is praised with no hostile term aimed at it. It was fitted on out-of-fold predictions
    for the exemplars, so its output is a calibrated probability (stacking, as
    Platt scaling is), not a raw margin. The post's score is the higher of it
    and the lexicon's own score (already lowered by the lexicon's dampeners):
@@ -62,6 +66,10 @@ DETECTOR_ID = "hybrid-v2"
 MODEL_FILE = "hybrid-v2.npz"
 # Evidence only names a learned part whose signal is at least this clear.
 EVIDENCE_MIN_SIM = 0.35
+# A community praised in its sentence, unnegated, with no hostile term aimed at it ("les Peuls sont
+# accueillants", "we should honour the Dogon"): the learned score is scaled by this. The n-gram and
+# embedding models read "il faut ... les Peuls" as hostile whatever follows; the lexicon reads the predicate.
+PRAISE_FACTOR = 0.6
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
 
@@ -261,7 +269,12 @@ def _detections_for(
         # The lexicon's own score (after its dampeners) is a floor: a hostile term it linked to the
         # community is precise evidence, and on posts unlike the exemplars the learned parts alone
         # would drop it. The learned parts add recall on top.
-        score = round(max(float(learned), d.score if d else 0.0), 4)
+        # The lexicon read the scope the learned parts cannot: a hostile term that is negated, reported
+        # under someone else's verb of saying or condemned lowers the learned score as much as its own.
+        learned = float(learned) * analysis.scope.get(slug, 1.0)
+        if slug in analysis.praised:
+            learned *= PRAISE_FACTOR
+        score = round(max(learned, d.score if d else 0.0), 4)
         evidence = list(d.evidence) if d else _mention_evidence(text, analysis, slug)
         if d and d.categories:
             categories = list(d.categories)

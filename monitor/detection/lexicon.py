@@ -24,7 +24,10 @@ this module only knows how to read a sentence. For one post:
    call to act for weak incitement/exclusion words ("il faut", an order
    opening the clause) and a quantifier ("tous les Peuls"); then dampeners:
    negation in the clause, condemnation or counter-speech, reported speech,
-   a question, a quotation commented on, a speaker naming their own community.
+   a question, a quotation commented on, a speaker naming their own community,
+   a verb of saying or believing whose content the term is and whose subject is
+   not the author ("dire que les Peuls sont ... est faux"). Also noted: which
+   communities are praised (a good quality or a caring verb, no negation).
 5. Per community: score = 1 - Π(1 - weight) over its hostile terms, the
    categories seen (most severe first) and the evidence, every span an exact
    slice of the original post.
@@ -73,7 +76,16 @@ DAMPENING = {
     "rhetorical": 0.85,  # a bare "?": "Pourquoi les Peuls sont-ils si sales ?" still says it
     "quotation": 0.5,
     "identity": 0.3,
+    # The hostile words are the content of someone else's saying or believing, or of a saying the post
+    # judges: "Dire que les Peuls sont des voleurs, c'est faux", "tu as écrit que ...", "calling Fulani rats".
+    "embedding": 0.35,
 }
+# Dampeners that say the hostile words are not the author's own claim (negated, reported under a verb of
+# saying, condemned): the learned parts read words, not scope, so these lower their score too.
+SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embedding"})
+# Subjects that make a verb of saying or believing the author's own ("je pense que", "we say").
+FIRST_PERSON = frozenset("je j nous moi i we".split())
+SPEECH_SUBJECT_REACH = 4
 SLUR_WEIGHT = {"high": 0.7, "medium": 0.55}
 ACTOR_EQUATION_WEIGHT = 0.8
 # Categories whose weak words become a call when an order or "il faut" comes with them.
@@ -103,6 +115,7 @@ ORDER_OPENERS = frozenset(
     "les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and".split()
 )
 CONJUNCTIONS = frozenset("et ou ni and or".split())
+RELATIVES = frozenset("qui who which that".split())
 # Articles that open a noun phrase: after a verb, the phrase is its object.
 ARTICLES = frozenset("le la les l un une des ces ce cette the a an these those this that".split())
 PREPOSITIONS = frozenset(
@@ -217,16 +230,20 @@ class Compiled:
     name_inside: re.Pattern | None = None  # finds a community name inside a longer word
     hostile_words: frozenset[str] = frozenset()  # single hostile words, for rejoining "ver-mine"
     misspelt: dict[str, str] = field(default_factory=dict)  # "pels" → "peuls", "fualni" → "fulani"
+    # A letter dropped from a short name ("Pul", "Dgon"): only read as the name when written with a capital.
+    misspelt_capital: dict[str, str] = field(default_factory=dict)
 
 
 # Words and names that a one-letter slip of a community name produces ("Foulbé" → "foule",
 # "Bambara" → "Bamba", a Senegalese saint): never read as the name.
 _NOT_MISSPELT = frozenset(
-    "foule foules dones pules peles bamba maline mboro dogos sonke mamar mares mures chine chines".split()
+    "foule foules dones pules peles bamba maline mboro dogos sonke mamar mares mures chine chines mrs".split()
 )
 
 
-def _misspellings(names: set[str], taken: set[str], *, min_swap: int, min_delete: int) -> dict[str, str]:
+def _misspellings(
+    names: set[str], taken: set[str], *, min_swap: int, min_delete: int, min_form: int = 4
+) -> dict[str, str]:
     """Two swapped neighbours, or one deleted letter in a long word; the first letter kept.
 
     Writers drop or swap a letter to slip past keyword filters ("Fualni", "vremine");
@@ -244,7 +261,7 @@ def _misspellings(names: set[str], taken: set[str], *, min_swap: int, min_delete
         for form in forms:
             # A slip that also merges two letters ("dogonne" → "done") is too far from the word,
             # and the first letter stays: a reader must still recognise the word.
-            if len(form) < 4 or _squeeze(form) != form:
+            if len(form) < min_form or _squeeze(form) != form:
                 continue
             if form == name or form[0] != name[0] or form in taken or form in _NOT_MISSPELT:
                 continue
@@ -445,13 +462,19 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
     # Names last: where a slip could be a name or a hostile word, it is read as the name.
     misspelt = _misspellings(hostile_words, taken, min_swap=6, min_delete=8)
     misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6)
+    # Short names lose a letter too ("Pul", "Puls", "Dgon"); a capital says a name is meant.
+    misspelt_capital = {
+        k: v for k, v in _misspellings(name_words, taken, min_swap=4, min_delete=4, min_form=3).items()
+        # A cut-off ending ("Boz", "Ara") is an abbreviation or another word more often than a slip.
+        if k not in misspelt and k not in _NOT_MISSPELT and len(v) <= 7 and k[-1] == v[-1]
+    }
     return Compiled(
         names=names, main=main, vocabulary=frozenset(vocabulary),
         copula=word_set("copula"), function=function,
         clause_break=word_set("clause_break"), name_words=frozenset(name_words),
         name_inside=re.compile("|".join(re.escape(w) for w in sorted(name_words, key=len, reverse=True) if len(w) >= 4)),
         hostile_words=frozenset(w for w in hostile_words if len(w) >= 4),
-        misspelt=misspelt,
+        misspelt=misspelt, misspelt_capital=misspelt_capital,
     )
 
 
@@ -571,6 +594,9 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             key = _leet_l(norm, piece, start, compiled) or key
         if key not in compiled.vocabulary and key in compiled.misspelt:
             tokens.append(Token(compiled.misspelt[key], start, end, sent, clause, quoted, misspelt=True))
+            continue
+        if key not in compiled.vocabulary and key in compiled.misspelt_capital and original[norm.starts[start]].isupper():
+            tokens.append(Token(compiled.misspelt_capital[key], start, end, sent, clause, quoted, misspelt=True))
             continue
         tokens.append(Token(key, start, end, sent, clause, quoted))
     return _rejoin(norm, tokens, compiled), questions
@@ -755,6 +781,7 @@ class Hit:
     target: Mention
     cues: list[Match] = field(default_factory=list)
     dampeners: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, start, end) in normalised text
+    scope: float = 1.0  # product of the SCOPE_DAMPENERS applied
 
 
 class _Post:
@@ -873,6 +900,12 @@ class Analysis:
     mentions: list[tuple[str, int, int, str]]
     signals: frozenset[str]
     signal_spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind → first span, original offsets
+    # Per community with a hostile term: how much the scope dampeners leave of its least dampened term
+    # (1.0 when one term is asserted as the author's own). The hybrid detector scales its learned score by it.
+    scope: dict[str, float] = field(default_factory=dict)
+    # Communities said something good of ("les Peuls sont accueillants", "I admire the Dogon"), unnegated,
+    # with no hostile term aimed at them.
+    praised: frozenset[str] = frozenset()
 
 
 _EMPTY = Analysis([], [], frozenset())
@@ -986,7 +1019,8 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
                 rule = Rule("hostile", r.rule_id, category=r.slur_category, strength=r.strength)
                 hits.append(Hit(rule, r.slur_category, m.start, m.end, r.strength, m))
     if not hits:
-        return Analysis([], mentions, frozenset(signals), signal_spans)
+        return Analysis([], mentions, frozenset(signals), signal_spans,
+                        praised=_praised(post, communities, cues, negations, set()))
 
     # 4. Cues and dampeners.
     for hit in hits:
@@ -994,7 +1028,34 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
         _apply_dampeners(post, hit, dampeners, negations, cues)
     hits = _strongest(hits)
 
-    return Analysis(_assemble(post, hits), mentions, frozenset(signals), signal_spans)
+    scope: dict[str, float] = {}
+    for hit in hits:
+        for slug in hit.target.slugs:
+            scope[slug] = max(scope.get(slug, 0.0), hit.scope)
+    praised = _praised(post, communities, cues, negations, set(scope))
+    return Analysis(_assemble(post, hits), mentions, frozenset(signals), signal_spans, scope=scope, praised=praised)
+
+
+def _praised(
+    post: _Post, communities: list[Mention], cues: dict[str, list[Match]], negations: list[Match], attacked: set[str]
+) -> frozenset[str]:
+    """Communities praised in their sentence, with no negation in that sentence and no hostile term at them.
+
+    A good quality ("accueillants", "generous") counts anywhere in the sentence; a verb of liking or
+    caring ("admirer", "honour") only when the community comes after it, as its object.
+    """
+    tokens = post.tokens
+    out: set[str] = set()
+    for kind in ("positive", "positive_act"):
+        for p in cues.get(kind, []):
+            sent = tokens[p.start].sent
+            if any(tokens[n.start].sent == sent for n in negations):
+                continue
+            for m in communities:
+                if tokens[m.start].sent != sent or m.misspelt or (kind == "positive_act" and m.start < p.end):
+                    continue
+                out.update(s for s in m.slugs if s not in attacked)
+    return frozenset(out)
 
 
 def _dedupe(matches: list[Match], *, language: str = "") -> list[Match]:
@@ -1051,6 +1112,10 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
             chosen = before or after
         elif after:
             chosen = after
+            if _has_own_object(post, h):
+                # "éliminer les bandits QUI tuent les Peuls": the community is inside a relative clause
+                # about the verb's own object, not what the verb is aimed at.
+                chosen = [m for m in after if not any(tokens[i].key in RELATIVES for i in range(h.end, m.start))]
         else:
             # "Le JNIM tue les Peuls, il faut éliminer LE JNIM": the verb has an object of its own.
             chosen = [] if _has_own_object(post, h) else before
@@ -1234,9 +1299,52 @@ def _apply_dampeners(
         if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent:
             note("identity", i)
             break
+    embedded = _embedding_verb(post, hit, cues, negations)
+    if embedded is not None:
+        note("embedding", embedded)
     for kind, _s, _e in found:
         hit.weight *= DAMPENING[kind]
+        if kind in SCOPE_DAMPENERS:
+            hit.scope *= DAMPENING[kind]
     hit.dampeners.extend(found)
+
+
+def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negations: list[Match]) -> Match | None:
+    """The verb of saying or believing whose content the hostile words are, when it is not the author's own.
+
+    "Dire que les Peuls sont des voleurs est faux", "tu as écrit que ...", "vous ne pouvez pas croire que ...",
+    "calling Fulani rats": the verb comes before the hostile words in their sentence, and its subject is
+    not "je"/"nous"/"I"/"we" asserting it ("je pense que les Peuls sont ..." stays the author's claim),
+    unless a negation sits between ("je ne pense pas que ..."); a call just before the verb makes it the
+    author's own too ("il faut dire que ...").
+    """
+    tokens = post.tokens
+    sent = tokens[hit.start].sent
+    calls = cues.get("call", [])
+    for v in reversed(cues.get("speech", [])):
+        if tokens[v.start].sent != sent or v.end > hit.start or _overlaps(v.start, v.end, hit.start, hit.end):
+            continue
+        if _overlaps(v.start, v.end, hit.target.start, hit.target.end):
+            continue
+        clause = tokens[v.start].clause
+        own = False
+        for k in range(v.start - 1, max(-1, v.start - 1 - SPEECH_SUBJECT_REACH), -1):
+            if tokens[k].clause != clause:
+                break
+            if tokens[k].key in FIRST_PERSON:
+                own = True
+                break
+        negated = any(
+            tokens[n.start].sent == sent and n.start < v.start and v.start - n.end <= SPEECH_SUBJECT_REACH
+            for n in negations
+        )
+        own = own or any(
+            c.end == v.start and tokens[c.start].clause == clause for c in calls
+        )
+        if own and not negated:
+            return None
+        return v
+    return None
 
 
 def _break_between(post: _Post, start: int, end: int) -> bool:

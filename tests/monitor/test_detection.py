@@ -11,7 +11,7 @@ import time
 import pytest
 
 from monitor.detection import Detection, detection_threshold
-from monitor.detection.lexicon import DETECTOR_ID, compiled_rules
+from monitor.detection.lexicon import DETECTOR_ID, compiled_rules, lexicon_analyse
 from monitor.detection.lexicon import detect_lexicon as detect_text
 
 THRESHOLD = detection_threshold()
@@ -359,3 +359,83 @@ def test_it_handles_a_few_thousand_posts_a_second():
         detect_text(p)
     rate = len(posts) / (time.perf_counter() - started)
     assert rate > 1000, f"{rate:.0f} posts/s"
+
+
+# --- reading like a reviewer: scope of verbs of saying, praise, short-name slips -----------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dire que les Dogons sont des voleurs, c'est répandre un mensonge.",
+        "Tu as écrit que les Peuls sont des rats : efface ce message.",
+        "Vous ne pouvez pas croire que les Peuls sont tous des bandits.",
+        "Calling Fulani herders rats only feeds the killings.",
+    ],
+)
+def test_hostile_words_under_someone_elses_verb_of_saying_are_dampened(text):
+    analysis = lexicon_analyse(text)
+    d = next(iter(analysis.detections), None)
+    assert d is None or d.score < THRESHOLD, (text, d)
+    if d is not None:
+        assert analysis.scope[d.community] < 1.0
+        assert any(e["role"] == "dampener" for e in d.evidence), d.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je pense que les Peuls sont des voleurs.",  # the author's own belief
+        "Il faut dire que les Peuls sont des menteurs.",  # a call makes the saying the author's
+        "I think Fulani are rats.",
+    ],
+)
+def test_the_authors_own_verb_of_saying_is_not_a_dampener(text):
+    analysis = lexicon_analyse(text)
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD, (text, d)
+    assert analysis.scope["peul"] == 1.0
+    assert "dampener:embedding" not in _rules(d, "dampener")
+
+
+def test_a_negated_verb_of_belief_by_the_author_is_dampened():
+    analysis = lexicon_analyse("Je ne crois pas que les Peuls soient des voleurs.")
+    d = next(iter(analysis.detections), None)
+    assert d is None or d.score < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text, praised",
+    [
+        ("Les Dogons de Sangha sont accueillants et généreux.", True),
+        ("We should honour the Fulani nurses of Mopti hospital.", True),
+        ("Les Peuls ne sont pas accueillants.", False),  # negated: nothing praised
+        ("Les Peuls sont des voleurs, merci de les éviter.", False),  # attacked: not praised
+    ],
+)
+def test_a_community_praised_without_negation_or_attack_is_noted(text, praised):
+    analysis = lexicon_analyse(text)
+    assert bool(analysis.praised) is praised, (text, analysis.praised)
+
+
+def test_a_capitalised_short_name_missing_a_letter_is_read_as_the_name():
+    d = _peul("Les Puls sont des pourritures.")
+    assert d is not None and d.score >= THRESHOLD
+    # Without the capital, the slip is not trusted.
+    assert _peul("les puls sont des pourritures.") is None
+    # A cut-off ending is never read as a name.
+    assert "boz" not in compiled_rules().misspelt_capital
+
+
+def test_a_community_inside_a_relative_clause_about_the_verbs_own_object_is_not_the_target():
+    assert _peul("Il faut neutraliser les bandits armés qui rançonnent les Peuls de Douentza.") is None
+    assert _peul("Arrest the gunmen who attacked the Fulani herders.") is None
+    # The community itself as the object, with a relative clause after it, is still the target.
+    assert _flagged("Il faut éliminer les Peuls qui restent dans le cercle.")
+
+
+def test_neither_nor_negates_what_the_community_is_said_to_be():
+    d = _peul("The Fulani of Mopti are neither liars nor thieves.")
+    assert d is None or d.score < THRESHOLD
+    if d is not None:
+        assert "dampener:negation" in _rules(d, "dampener")

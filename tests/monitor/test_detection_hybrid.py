@@ -138,8 +138,6 @@ def test_a_pronoun_carries_the_community_into_the_next_sentence():
     assert d is not None and d.score >= THRESHOLD and d.community == "dogon"
 
 
-@pytest.mark.xfail(reason="known limit: a call against an armed group that names its victims still scores high",
-                   strict=True)
 def test_hostility_to_an_armed_group_that_names_victims_is_not_ethnic_hate():
     assert not _flagged("Il faut éliminer les terroristes du JNIM qui massacrent les Peuls.")
 
@@ -206,3 +204,44 @@ def test_without_a_trained_model_it_falls_back_to_the_lexicon(monkeypatch):
     monkeypatch.setattr(hybrid, "hybrid_model", lambda: None)
     d = _best("Les Peuls sont des rats.")
     assert d is not None and d.detector == "lexicon-v1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Someone else's saying, judged by the post: the learned parts see the words, the lexicon the scope.
+        "Dire que les Bozos sont des voleurs de poisson, c'est un mensonge qui tue.",
+        "Tu as écrit que les Peuls sont des serpents : supprime ce message.",
+        "You can't honestly believe that the Dogon are all thieves.",
+        # Negated hostility.
+        "Je ne déteste pas les Touaregs, je déteste la guerre.",
+        "Nous ne laisserons personne massacrer les Peuls de notre commune.",
+    ],
+)
+def test_scope_read_by_the_lexicon_also_lowers_the_learned_score(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les femmes dogons de Sangha sont accueillantes et courageuses.",
+        "J'admire les éleveurs peuls qui traversent le delta avec leurs troupeaux.",
+        "We should honour the Tuareg guides who rescued the stranded travellers.",
+        "Il faut soutenir les pêcheurs bozos, ils sont courageux.",
+    ],
+)
+def test_praise_of_a_community_is_not_flagged(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je pense que les Peuls sont des voleurs et des menteurs.",
+        "Les Peuls sont des serpents, bravo à ceux qui les chassent.",
+        "I say it loud: the Fulani are vermin.",
+    ],
+)
+def test_the_authors_own_hostile_claim_is_still_flagged(text):
+    assert _flagged(text), (text, _best(text))

@@ -89,3 +89,37 @@ def test_it_refuses_an_unknown_label(tmp_path):
 def test_it_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         call_command("evaluate_detector", str(tmp_path / "nope.csv"), stdout=StringIO())
+
+
+def test_it_reads_labelled_posts_in_jsonl_and_reports_the_flagged_rates(tmp_path):
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(
+        '{"id": "p1", "text": "Les Dogons sont des rats", "demo_label": "hateful", "demo_kind": "hate", "language": "fr"}\n'
+        "\n"
+        '{"id": "p2", "text": "Marché de Sévaré ce matin", "demo_label": "benign", "demo_kind": "chatter"}\n'
+        '{"id": "p3", "text": "Les Dogons fêtent le Dama", "label": "non-hateful"}\n',
+        encoding="utf-8",
+    )
+    cases = cases_read(posts)
+    assert [c.case_id for c in cases] == ["p1", "p2", "p3"]
+    assert [c.gold for c in cases] == [True, False, False]
+    assert cases[0].functionality == "hate_fr" and cases[2].functionality == "(none)"
+    evaluation = evaluation_run(
+        cases=cases, detect_many=_fake({"Les Dogons sont des rats": 0.9, "Les Dogons fêtent le Dama": 0.7}), threshold=0.5
+    )
+    assert "flagged: 100.0% of hateful, 50.0% of non-hateful" in evaluation_lines(evaluation)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"text": "x", "demo_label": "maybe"}', "hateful or benign"),
+        ("not json", "not JSON"),
+        ('["a list"]', "not a JSON object"),
+    ],
+)
+def test_it_refuses_bad_jsonl_lines_with_their_line_number(tmp_path, line, message):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok", "demo_label": "benign"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(EvaluationFileError, match=f"bad.jsonl:2: .*{message}"):
+        cases_read(bad)

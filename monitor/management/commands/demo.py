@@ -16,8 +16,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from monitor.models import Flag, Post
+from monitor.narratives.services import narratives_build
+from monitor.reports.services import report_build_weekly
+from monitor.weeks import week_of
 
-DEMO_USERS = (("reviewer", "reviewer"), ("lead", "lead"))
+DEMO_USERS = (("reviewer", "reviewer"), ("lead", "lead"), ("researcher", "researcher"))
 DEMO_PASSWORD = "vigie-demo-2026"
 
 
@@ -55,11 +58,24 @@ class Command(BaseCommand):
         open_flags = Flag.objects.filter(status=Flag.Status.OPEN).count()
         self.stdout.write(f"open flags in the queue: {open_flags}")
 
+        # Narratives and a trend report for every week the demo posts cover (idempotent: rebuilt alike).
+        for week in _weeks_covered():
+            built = narratives_build(week=week)
+            report_build_weekly(week=week)
+            self.stdout.write(f"week {week}: {built.posts} posts, {built.narratives} narratives, report stored")
+
         for username, role in DEMO_USERS:
             user_create(username=username, password=DEMO_PASSWORD, role=role)
         url = f"http://{addr}/"
         self.stdout.write(self.style.SUCCESS(f"\nVigie is ready at {url}"))
         self.stdout.write(f"  reviewer login: reviewer / {DEMO_PASSWORD}")
-        self.stdout.write(f"  lead login:     lead / {DEMO_PASSWORD}\n")
+        self.stdout.write(f"  lead login:     lead / {DEMO_PASSWORD}")
+        self.stdout.write(f"  researcher:     researcher / {DEMO_PASSWORD}\n")
         if not no_serve:
             call_command("runserver", addr, use_reloader=False)
+
+
+def _weeks_covered() -> list[str]:
+    """The ISO weeks of the stored posts' times, oldest first."""
+    times = Post.objects.values_list("created_at", "ingested_at")
+    return sorted({week_of(created or ingested) for created, ingested in times})

@@ -1,4 +1,5 @@
-"""python manage.py evaluate_detector PATH.csv — accuracy of the detector on HateCheck-style cases."""
+"""python manage.py evaluate_detector PATH.csv|PATH.jsonl — accuracy of the detector on HateCheck-style cases
+or on labelled posts (``seeds/demo_posts.jsonl``)."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the CSV file of cases")
+        parser.add_argument("path", help="the CSV file of cases, or labelled posts in .jsonl (text, demo_label)")
         parser.add_argument("--worst", type=int, default=20, help="how many of the worst errors to list (default 20)")
         parser.add_argument("--threshold", type=float, default=None, help="default: MONITOR_DETECTION_THRESHOLD")
 
