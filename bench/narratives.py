@@ -2,7 +2,7 @@
 
 It generates a synthetic week of L2-normalised 384-dimension vectors and runs the
 clustering core of ``build_narratives`` (``monitor.narratives.grouping.vectors_group``:
-fixed-seed sample, PCA, HDBSCAN, nearest centroid for every post) directly on the
+fixed-seed sample, PCA, HDBSCAN, merge of close centroids, nearest centroid for every post) directly on the
 array: no database and no embedding model, so the figure is the clustering alone
 (reading 200,000 ``Embedding`` rows and writing the members come on top).
 
@@ -98,6 +98,7 @@ def timed_group(vectors: np.ndarray, settings) -> tuple[float, object]:
         vectors,
         min_size=settings.MONITOR_NARRATIVE_MIN_SIZE,
         join_threshold=settings.MONITOR_NARRATIVE_JOIN_THRESHOLD,
+        merge_threshold=settings.MONITOR_NARRATIVE_MERGE_THRESHOLD,
         sample_size=settings.MONITOR_NARRATIVE_SAMPLE,
         random_state=0,
     )
@@ -158,7 +159,8 @@ def main() -> int:
           f"of two noise posts {float(np.mean(vectors[~story][:500] @ vectors[~story][500:1000].T)):.2f} on average")
     ari = adjusted_rand_score(truth, labels)
     print(f"settings: min_size={settings.MONITOR_NARRATIVE_MIN_SIZE} "
-          f"join_threshold={settings.MONITOR_NARRATIVE_JOIN_THRESHOLD} sample={settings.MONITOR_NARRATIVE_SAMPLE}")
+          f"join_threshold={settings.MONITOR_NARRATIVE_JOIN_THRESHOLD} "
+          f"merge_threshold={settings.MONITOR_NARRATIVE_MERGE_THRESHOLD} sample={settings.MONITOR_NARRATIVE_SAMPLE}")
     print(f"narratives found: {len(grouping.centroids)} (stories generated: {args.topics})")
     print(f"story posts assigned: {np.mean(labels[story] >= 0):.3f}; noise posts left out: {np.mean(labels[~story] < 0):.3f}; "
           f"adjusted Rand index: {ari:.3f}")

@@ -14,7 +14,15 @@ noise unassigned, in under half a minute for 200,000 posts on two cores
    vectors. Every post of the week joins its nearest centroid when the cosine
    reaches ``join_threshold``, else stays noise (the rule
    ``narratives_for_posts`` applies between builds, too).
-4. Groups with fewer than ``min_size`` posts are dropped, centroids are
+4. Groups whose centroids are very close are merged: average-linkage
+   agglomerative clustering on the centroids, cutting at cosine
+   ``merge_threshold`` (near-copies of one rumour that differ by a place
+   name come out of HDBSCAN as several dense groups; merged, they are one
+   story). It runs once, on the sample's groups, before step 3: linkage
+   averages the cosines between the original groups' centroids, whereas
+   merging again on merged centroids would creep (the mean of a broad group
+   is close to everything nearby).
+5. Groups with fewer than ``min_size`` posts are dropped, centroids are
    recomputed from the members, and step 3 runs once more with them. Groups
    are numbered by size (largest first, ties by first post); each member's
    cosine to its centroid is returned.
@@ -79,11 +87,35 @@ def _centroids(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return _normalise(np.asarray(onehot @ vectors))
 
 
+def _merge_close(vectors: np.ndarray, labels: np.ndarray, k: int, threshold: float | None) -> tuple[np.ndarray, int]:
+    """Step 4: merge groups whose centroids are close (average linkage, cut at cosine ``threshold``).
+
+    Returns the new labels (groups renumbered by their lowest old number, so the
+    result is deterministic) and the new number of groups. ``threshold`` None or
+    above 1 turns merging off.
+    """
+    if threshold is None or threshold > 1 or k < 2:
+        return labels, k
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    centroids = _centroids(vectors, labels, k).astype(np.float64)
+    # Condensed cosine distances, clipped: rounding may give tiny negatives.
+    dist = np.clip(1.0 - centroids @ centroids.T, 0.0, 2.0)
+    condensed = dist[np.triu_indices(k, 1)]
+    clusters = fcluster(linkage(condensed, method="average"), t=1.0 - threshold, criterion="distance")
+    new_of: dict[int, int] = {}
+    remap = np.full(k + 1, -1, dtype=np.int64)  # the last slot maps noise (-1)
+    for old, c in enumerate(clusters.tolist()):
+        remap[old] = new_of.setdefault(c, len(new_of))
+    return remap[labels], len(new_of)
+
+
 def vectors_group(
     vectors: np.ndarray,
     *,
     min_size: int,
     join_threshold: float,
+    merge_threshold: float | None = None,
     sample_size: int = 20_000,
     components: int = 48,
     selection: str = "eom",
@@ -130,19 +162,21 @@ def vectors_group(
     if k == 0:
         return empty
 
-    # 3-4. Seed centroids from the sample's groups; then, twice: every post joins its
+    # 3-5. Seed centroids from the sample's groups; then, twice: every post joins its
     # nearest centroid at or above the threshold, groups under min_size are dropped and
     # centroids recomputed from their members. HDBSCAN only finds the groups: membership
     # is the one rule narratives_for_posts also applies between builds.
+    sample_labels, k = _merge_close(x, sample_labels, k, merge_threshold)
     centroids = _centroids(x, sample_labels, k)
     for _ in range(2):
         labels, _sims = nearest_centroid(vectors, centroids, threshold=join_threshold)
-        sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
-        first = np.full(len(centroids), n, dtype=np.int64)
+        k = len(centroids)
+        sizes = np.bincount(labels[labels >= 0], minlength=k)
+        first = np.full(k, n, dtype=np.int64)
         np.minimum.at(first, labels[labels >= 0], np.flatnonzero(labels >= 0))
-        kept = [g for g in range(len(centroids)) if sizes[g] >= min_size]
+        kept = [g for g in range(k) if sizes[g] >= min_size]
         kept.sort(key=lambda g: (-sizes[g], first[g]))
-        remap = np.full(len(centroids) + 1, -1, dtype=np.int64)  # the last slot maps noise (-1)
+        remap = np.full(k + 1, -1, dtype=np.int64)  # the last slot maps noise (-1)
         for new, old in enumerate(kept):
             remap[old] = new
         labels = remap[labels]

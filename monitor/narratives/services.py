@@ -5,8 +5,9 @@
 
 1. Load the week's vectors (post time is ``coalesce(created_at, ingested_at)``),
    in post-id order, for the configured embedding model.
-2. Group them (``grouping.vectors_group``: sample, PCA, HDBSCAN, nearest
-   centroid for the rest; noise stays unassigned).
+2. Group them (``grouping.vectors_group``: sample, PCA, HDBSCAN, merge of
+   groups with close centroids, nearest centroid for the rest; noise stays
+   unassigned).
 3. Give each group an id: first match it to the narratives an earlier run of
    the same week produced (so a re-run keeps its ids), then to the previous
    week's narratives (so a continuing story keeps its id), one-to-one by
@@ -144,6 +145,7 @@ def narratives_build(*, week: str) -> NarrativeBuildResult:
         vectors if n else np.zeros((0, 1), np.float32),
         min_size=settings.MONITOR_NARRATIVE_MIN_SIZE,
         join_threshold=settings.MONITOR_NARRATIVE_JOIN_THRESHOLD,
+        merge_threshold=settings.MONITOR_NARRATIVE_MERGE_THRESHOLD,
         sample_size=settings.MONITOR_NARRATIVE_SAMPLE,
         random_state=0,
     )

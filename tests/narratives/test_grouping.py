@@ -56,3 +56,20 @@ def test_nearest_centroid_respects_the_threshold():
     assert sims[0] == 1.0 and abs(sims[1] - 0.8) < 1e-6
     labels, _ = nearest_centroid(vectors, centroids, threshold=0.9)
     assert labels.tolist() == [0, -1, -1]
+
+
+def test_groups_with_close_centroids_merge_and_distinct_ones_do_not():
+    rng = np.random.default_rng(5)
+    story, other = unit(rng, 2)
+    # One story told in two phrasings (centres at cosine ~0.8), and an unrelated story.
+    a = story + 0.5 * unit(rng, 1)[0]
+    b = story + 0.5 * unit(rng, 1)[0]
+    parts = [around(rng, c / np.linalg.norm(c), 40, spread=0.02) for c in (a, b, other)]
+    vectors = np.concatenate(parts)
+    split = vectors_group(vectors, min_size=5, join_threshold=0.65)
+    merged = vectors_group(vectors, min_size=5, join_threshold=0.65, merge_threshold=0.78)
+    assert len(split.centroids) == 3
+    assert len(merged.centroids) == 2
+    assert set(merged.labels[:80]) == {0} and set(merged.labels[80:]) == {1}
+    again = vectors_group(vectors, min_size=5, join_threshold=0.65, merge_threshold=0.78)
+    assert np.array_equal(again.labels, merged.labels)
