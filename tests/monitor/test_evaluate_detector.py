@@ -123,3 +123,25 @@ def test_it_refuses_bad_jsonl_lines_with_their_line_number(tmp_path, line, messa
     bad.write_text('{"text": "ok", "demo_label": "benign"}\n' + line + "\n", encoding="utf-8")
     with pytest.raises(EvaluationFileError, match=f"bad.jsonl:2: .*{message}"):
         cases_read(bad)
+
+
+def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena():
+    """seeds/eval/dev_set.csv measures the detector honestly only if no sentence of it is trained on."""
+    from collections import Counter
+
+    from monitor.communities import seeds_dir
+    from monitor.detection.hybrid import exemplars_read
+    from monitor.detection.normalise import text_normalise
+
+    cases = cases_read(seeds_dir() / "eval" / "dev_set.csv")
+    assert len({c.case_id for c in cases}) == len(cases)
+    texts = [text_normalise(c.text).text for c in cases]
+    assert len(texts) == len(set(texts)), "a dev sentence is repeated"
+    trained = {text_normalise(r["text"]).text for r in exemplars_read()}
+    leaked = {c.case_id for c, t in zip(cases, texts) if t in trained}
+    assert not leaked, leaked
+    per = Counter(c.functionality for c in cases)
+    # The phenomena the detector was weak on each have their own held-out cases.
+    for functionality in ("fr_neutral_nh", "fr_negation_nh", "fr_emotion_h", "fr_later_ref_h", "fr_question_h",
+                          "fr_question_nh", "en_negation_nh", "en_later_ref_h", "en_question_h"):
+        assert per[functionality] >= 4, functionality
