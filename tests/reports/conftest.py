@@ -29,3 +29,16 @@ def flag_at(make_post, peul):
         )
 
     return _make
+
+
+@pytest.fixture
+def alert_settings(settings):
+    """The documented alert defaults, pinned so a changed default does not silently change the tests."""
+    settings.MONITOR_ALERT_MIN_COUNT = 5
+    settings.MONITOR_ALERT_SCORE = 0.8
+    settings.MONITOR_ALERT_ALPHA = 0.001
+    settings.MONITOR_ALERT_BASELINE_DAYS = 7
+    settings.MONITOR_ALERT_BASELINE_FLOOR = 0.1
+    settings.MONITOR_ALERT_WEBHOOKS = []
+    settings.MONITOR_ALERT_EMAILS = []
+    return settings

@@ -17,14 +17,8 @@ HOUR = datetime(2026, 11, 18, 14, 0, tzinfo=UTC)  # the spike hour is [13:00, 14
 
 
 @pytest.fixture(autouse=True)
-def _alert_settings(settings):
-    settings.MONITOR_ALERT_MIN_COUNT = 5
-    settings.MONITOR_ALERT_SCORE = 0.8
-    settings.MONITOR_ALERT_ALPHA = 0.001
-    settings.MONITOR_ALERT_BASELINE_DAYS = 7
-    settings.MONITOR_ALERT_BASELINE_FLOOR = 0.1
-    settings.MONITOR_ALERT_WEBHOOKS = []
-    settings.MONITOR_ALERT_EMAILS = []
+def _alert_settings(alert_settings):
+    return alert_settings
 
 
 def _burst(flag_at, n, *, end=HOUR, **kw):

@@ -73,16 +73,9 @@ def _text(template, rng: random.Random) -> str:
 
 
 @pytest.fixture
-def month(db, settings):
+def month(db, alert_settings):
     """Create the month's posts, embeddings and flags; return the injected post ids of week 3."""
-    settings.MONITOR_ALERT_MIN_COUNT = 5
-    settings.MONITOR_ALERT_SCORE = 0.8
-    settings.MONITOR_ALERT_ALPHA = 0.001
-    settings.MONITOR_ALERT_BASELINE_DAYS = 7
-    settings.MONITOR_ALERT_BASELINE_FLOOR = 0.1
-    settings.MONITOR_ALERT_WEBHOOKS = []
-    settings.MONITOR_ALERT_EMAILS = []
-    settings.MONITOR_REPORT_MIN_COUNT = 5
+    alert_settings.MONITOR_REPORT_MIN_COUNT = 5
     rng = random.Random(47)
     communities = {slug: Community.objects.create(slug=slug, name=slug.capitalize()) for slug in BACKGROUND}
     rows: list[tuple[str, object, str | None, float]] = []  # (text, time, community slug, score)
