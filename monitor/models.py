@@ -257,6 +257,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The audit page filters by object ("every event on flag 123").
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
 
     def save(self, *args, **kwargs):  # noqa: D401 - guard, not logic
         if self.pk is not None and not kwargs.get("force_insert"):
