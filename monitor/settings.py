@@ -198,6 +198,8 @@ MONITOR_ALERT_MIN_COUNT = env_int("MONITOR_ALERT_MIN_COUNT", 5, minimum=1)
 MONITOR_ALERT_SCORE = env_float("MONITOR_ALERT_SCORE", 0.8, minimum=0.0, maximum=1.0)
 # Poisson upper-tail p-value below which an hour is a spike.
 MONITOR_ALERT_ALPHA = env_float("MONITOR_ALERT_ALPHA", 0.001, minimum=0.0, maximum=1.0)
+# Hours before the last one evaluated again at each check, for posts that arrive late.
+MONITOR_ALERT_LATE_HOURS = env_int("MONITOR_ALERT_LATE_HOURS", 6, minimum=0, maximum=72)
 MONITOR_ALERT_BASELINE_DAYS = env_int("MONITOR_ALERT_BASELINE_DAYS", 7, minimum=1, maximum=90)
 # Lowest hourly baseline rate: a community with no history is not alarmed by one flag.
 MONITOR_ALERT_BASELINE_FLOOR = env_float("MONITOR_ALERT_BASELINE_FLOOR", 0.1, minimum=0.001)

@@ -162,11 +162,24 @@ def _deliveries_create(alert: Alert) -> None:
 def alerts_check(*, now: datetime | None = None) -> list[Alert]:
     """Evaluate the hour ending at ``now`` (default: the current minute); return the alerts it created.
 
+    Posts are counted in the hour of their own time, and some arrive late (an
+    export imported hours after the fact): the hours before are evaluated again,
+    ``MONITOR_ALERT_LATE_HOURS`` of them, so a burst that only became visible
+    later still alerts (once: a window overlapping an alert is never alerted again).
     Safe to run any number of times for the same ``now``, and concurrently.
     Pending notifications are sent at the end, whatever happened before.
     """
     now = (now or timezone.now()).replace(second=0, microsecond=0)
-    window_start, window_end = now - WINDOW, now
+    created: list[Alert] = []
+    for lag in range(settings.MONITOR_ALERT_LATE_HOURS + 1):
+        window_end = now - lag * WINDOW
+        created += _window_check(window_start=window_end - WINDOW, window_end=window_end)
+    alert_deliveries_send()
+    return created
+
+
+def _window_check(*, window_start: datetime, window_end: datetime) -> list[Alert]:
+    """Create the alerts of one window: its spikes not already alerted on; return them."""
     created: list[Alert] = []
     for spike in spikes_find(window_start=window_start, window_end=window_end):
         overlapping = Alert.objects.filter(
@@ -193,7 +206,6 @@ def alerts_check(*, now: datetime | None = None) -> list[Alert]:
         logger.warning("alert %s: %s flags against community %s in %s (expected %.2f, p=%.2g)",
                        alert.pk, spike.observed, spike.community_id, window_start, spike.expected, spike.p_value)
         created.append(alert)
-    alert_deliveries_send()
     return created
 
 

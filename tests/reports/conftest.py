@@ -39,6 +39,7 @@ def alert_settings(settings):
     settings.MONITOR_ALERT_ALPHA = 0.001
     settings.MONITOR_ALERT_BASELINE_DAYS = 7
     settings.MONITOR_ALERT_BASELINE_FLOOR = 0.1
+    settings.MONITOR_ALERT_LATE_HOURS = 6
     settings.MONITOR_ALERT_WEBHOOKS = []
     settings.MONITOR_ALERT_EMAILS = []
     return settings

@@ -48,6 +48,22 @@ def test_a_burst_against_a_quiet_community_alerts_once(flag_at, peul):
     assert Alert.objects.count() == 1
 
 
+def test_a_burst_imported_late_alerts_at_the_next_check(flag_at, peul, settings):
+    settings.MONITOR_ALERT_LATE_HOURS = 6
+    assert alerts_check(now=HOUR) == []  # nothing yet when that hour is first checked
+    _burst(flag_at, 8)  # the same hour's posts arrive three hours later (an export imported late)
+    [alert] = alerts_check(now=HOUR + timedelta(hours=3))
+    assert (alert.community, alert.observed, alert.window_start) == (peul, 8, HOUR - timedelta(hours=1))
+    assert alerts_check(now=HOUR + timedelta(hours=3, minutes=10)) == []
+
+
+def test_a_burst_older_than_the_late_hours_is_left_to_replays(flag_at, settings):
+    settings.MONITOR_ALERT_LATE_HOURS = 2
+    _burst(flag_at, 8)
+    assert alerts_check(now=HOUR + timedelta(hours=3)) == []
+    assert len(alerts_check(now=HOUR)) == 1
+
+
 def test_no_alert_below_the_minimum_count_or_at_the_usual_rate(flag_at, dogon):
     _burst(flag_at, 4)  # significant against the floor, but fewer than MONITOR_ALERT_MIN_COUNT
     # Dogon: 2 flags an hour for the past week, then 6 this hour: p ≈ 0.017, not a spike.
