@@ -23,21 +23,20 @@ defined and a post is never assigned twice.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import re
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, F, Max, Min, Q
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce, Greatest, Least
 
 from monitor.detection.normalise import text_normalise
 from monitor.index import VectorIndex
-from monitor.models import Cluster, Post
+from monitor.models import Cluster, Post, post_time
 
 NEIGHBOURS = 16
 # Characters of a post compared lexically: enough to tell copies apart, bounded cost.
@@ -196,42 +195,40 @@ class ClusterActivity:
 
 
 def clusters_activity(*, cluster_ids: list[int], now: datetime | None = None) -> dict[int, ClusterActivity]:
-    """Size, first/last seen and growth per hour and per day up to ``now``, for each cluster (two queries).
+    """Size, first/last seen and growth per hour and per day up to ``now``, for each cluster (one query).
 
-    A post's time is ``coalesce(created_at, ingested_at)``. ``clusters_growth``
-    is the same per-day count, anchored at each cluster's latest post instead of
-    ``now`` (what the priority score uses while a backlog is processed).
+    Counted from the cluster's posts (a post's time is ``post_time()``); a
+    cluster with no post left is absent. ``clusters_growth`` is the same per-day
+    count, anchored at each cluster's latest post instead of ``now`` (what the
+    priority score uses while a backlog is processed).
     """
     now = now or timezone.now()
-    counts = {
-        row["cluster_id"]: row
-        for row in Post.objects.filter(cluster_id__in=cluster_ids)
-        .annotate(seen=Coalesce("created_at", "ingested_at"))
+    rows = (
+        Post.objects.filter(cluster_id__in=cluster_ids)
+        .annotate(seen=post_time())
         .values("cluster_id")
         .annotate(
+            size=Count("id"),
+            first=Min("seen"),
+            last=Max("seen"),
             hour=Count("id", filter=Q(seen__gte=now - timedelta(hours=1), seen__lte=now)),
             day=Count("id", filter=Q(seen__gte=now - timedelta(days=1), seen__lte=now)),
         )
-    }
-    result = {}
-    for cluster in Cluster.objects.filter(pk__in=cluster_ids).only("id", "size", "first_seen", "last_seen"):
-        row = counts.get(cluster.pk, {})
-        result[cluster.pk] = ClusterActivity(
-            cluster_id=cluster.pk,
-            size=cluster.size,
-            first_seen=cluster.first_seen,
-            last_seen=cluster.last_seen,
-            last_hour=row.get("hour", 0),
-            last_day=row.get("day", 0),
+    )
+    return {
+        row["cluster_id"]: ClusterActivity(
+            cluster_id=row["cluster_id"], size=row["size"], first_seen=row["first"], last_seen=row["last"],
+            last_hour=row["hour"], last_day=row["day"],
         )
-    return result
+        for row in rows
+    }
 
 
 def clusters_growth(*, cluster_ids: list[int]) -> dict[int, int]:
     """Posts that joined each cluster in the 24 hours up to its latest post (one query)."""
     rows = (
         Post.objects.filter(cluster_id__in=cluster_ids)
-        .annotate(seen=Coalesce("created_at", "ingested_at"))
+        .annotate(seen=post_time())
         .filter(seen__gte=F("cluster__last_seen") - GROWTH_WINDOW)
         .values("cluster_id")
         .annotate(n=Count("id"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 
 class Community(models.Model):
@@ -92,6 +93,14 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+
+def post_time(path: str = "") -> Coalesce:
+    """A post's time: when it was written, or when Vigie got it if the platform did not say.
+
+    ``path`` reaches the post from another model (``post_time("post__")`` on flags).
+    """
+    return Coalesce(f"{path}created_at", f"{path}ingested_at")
 
 
 class Embedding(models.Model):

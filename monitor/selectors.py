@@ -7,10 +7,10 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from monitor.models import AuditEvent, Community, Flag, Post, ReviewDecision, ReviewerSettings
+from monitor.clustering import clusters_activity
+from monitor.models import AuditEvent, Community, Flag, ReviewDecision, ReviewerSettings
 
 EVIDENCE_ROLES = ("target", "hostile", "dampener")
 # A span whose role is missing or unknown is still shown, as a plain hit.
@@ -179,13 +179,8 @@ def flag_context(*, flag: Flag, now: datetime | None = None) -> FlagContext:
     )
     if post.cluster_id is None:
         return ctx
-    seen = Coalesce("created_at", "ingested_at")
-    growth = Post.objects.filter(cluster_id=post.cluster_id).annotate(seen=seen).aggregate(
-        size=Count("id"),
-        hour=Count("id", filter=Q(seen__gte=now - timedelta(hours=1))),
-        day=Count("id", filter=Q(seen__gte=now - timedelta(days=1))),
-    )
-    ctx.cluster_size, ctx.cluster_last_hour, ctx.cluster_last_day = growth["size"], growth["hour"], growth["day"]
+    activity = clusters_activity(cluster_ids=[post.cluster_id], now=now)[post.cluster_id]
+    ctx.cluster_size, ctx.cluster_last_hour, ctx.cluster_last_day = activity.size, activity.last_hour, activity.last_day
     others = Flag.objects.filter(post__cluster_id=post.cluster_id).exclude(pk=flag.pk)
     counts = others.aggregate(
         open=Count("id", filter=Q(status=Flag.Status.OPEN)),

@@ -37,11 +37,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from monitor.audit import audit_record
-from monitor.models import Cluster, Flag
+from monitor.models import Cluster, Flag, post_time
 
 from .models import Alert, AlertDelivery
 from .privacy import text_safe
@@ -82,7 +81,7 @@ def _qualifying() -> Q:
 def _flags_between(start: datetime, end: datetime):
     return (
         Flag.objects.filter(_qualifying())
-        .annotate(t=Coalesce("post__created_at", "post__ingested_at"))
+        .annotate(t=post_time("post__"))
         .filter(t__gte=start, t__lt=end)
     )
 

@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from monitor.models import Community, Flag, Post, ReviewDecision
+from monitor.models import Community, Flag, Post, ReviewDecision, post_time
 from monitor.weeks import previous_week, week_bounds, week_days
 
 from .gazetteer import gazetteer_load
@@ -35,16 +34,11 @@ BREAKDOWNS = ("community", "category", "language", "platform")
 COUNTED = ~Q(status=Flag.Status.DISMISSED)
 
 
-def post_time():
-    """A post's time: when it was written, or when Vigie got it if the platform did not say."""
-    return Coalesce("created_at", "ingested_at")
-
-
 def flags_in(start: datetime, end: datetime) -> QuerySet:
     """Counted flags whose post's time lies in [start, end)."""
     return (
         Flag.objects.filter(COUNTED)
-        .annotate(t=Coalesce("post__created_at", "post__ingested_at"))
+        .annotate(t=post_time("post__"))
         .filter(t__gte=start, t__lt=end)
     )
 
@@ -202,7 +196,7 @@ def _claims(week: str) -> dict[str, Any]:
         matches = (
             ClaimMatch.objects.exclude(status=ClaimMatch.Status.REJECTED)
             .filter(stance=ClaimMatch.Stance.ASSERTS)
-            .annotate(t=Coalesce("post__created_at", "post__ingested_at"))
+            .annotate(t=post_time("post__"))
             .filter(t__gte=a, t__lt=b)
         )
         return Counter(dict(matches.values_list("claim_id").annotate(n=Count("id"))))
