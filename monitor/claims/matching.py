@@ -56,8 +56,8 @@ import yaml
 from monitor.detection.normalise import text_normalise
 
 METHOD = "claims-v1"
-COSINE_WEIGHT = 0.5
-MATCH_THRESHOLD = 0.63
+COSINE_WEIGHT = 0.8
+MATCH_THRESHOLD = 0.58
 # Only the sources closest by embedding get the (slower) lexical comparison.
 CANDIDATES_PER_POST = 20
 

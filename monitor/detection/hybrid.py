@@ -13,7 +13,9 @@ For a batch of posts:
      (French and English tweets) and the seed exemplars. It reads French as
      well as English, and survives most spelling tricks.
    - ``model:embedding``: logistic regression on the post's sentence embedding
-     (all-MiniLM-L6-v2, an English model: weak on French).
+     (the configured model: by default the Universal Sentence Encoder
+     multilingual, which puts French and English in one space; the model
+     records which embedder it was trained with and is not used with another).
    - the exemplar bank: cosine similarity to the labelled sentences of
      ``seeds/exemplars.jsonl`` (and reviewers' decisions when the model was
      retrained with them), nearest hateful versus nearest benign.

@@ -97,19 +97,25 @@ def test_a_rejected_match_is_kept_rejected_and_raises_no_new_flag(seeded_claims,
     assert AuditEvent.objects.filter(action="claim_match.rejected", object_id=str(match.pk)).exists()
 
 
+def test_an_english_post_reaches_a_french_claim_on_its_own(seeded_claims, process):
+    # The default embedding model is multilingual: a translation is close to the claim.
+    [post] = process("The attackers of Toguel were Fulani herders who came from Sadiara.")
+    [flag] = misinformation_flags(post)
+    assert ClaimMatch.objects.get(post=post, flag=flag).claim == seeded_claims[TOGUEL]
+
+
 def test_a_confirmed_match_becomes_an_exemplar_for_the_next_posts(seeded_claims, process, make_post, lead):
-    # The bundled model is English-only: an English post does not reach a French claim on its own.
+    # Bambara is not among the model's languages: a Bambara post does not reach the French claim on its own.
     claim = seeded_claims[TOGUEL]
-    english = "The attackers of Toguel were Fulani herders who came from Sadiara."
-    [first] = process(english)
+    [first] = process("Toguel kɛlɛ kɛbagaw ye Sadiara Fulaw ye")
     assert not ClaimMatch.objects.filter(post=first, claim=claim).exists()
 
     # A reviewer links it to the claim and confirms it...
     match = ClaimMatch.objects.create(post=first, claim=claim, score=0.0, method={"name": "manual"})
     claim_match_review(match_id=match.pk, status="confirmed", actor=lead)
 
-    # ...and the next English posts repeating it are matched to the French claim.
-    [second] = process("Toguel attack: the attackers were Fulani herders who came from Sadiara village!")
+    # ...and the next Bambara posts repeating it are matched to the French claim.
+    [second] = process("Toguel kɛlɛ kɛbagaw ye Sadiara Fulaw ye dɛ, aw y'a lakali bɛɛ ye!")
     [flag] = misinformation_flags(second)
     linked = ClaimMatch.objects.get(post=second, flag=flag)
     assert linked.claim == claim and linked.method["exemplar"] == f"post:{first.pk}"

@@ -18,7 +18,7 @@ def _assign(posts, index):
 
 
 def test_copies_share_a_cluster_and_unrelated_posts_do_not(make_post):
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     a, b, c = make_post(text=ORIGINAL), make_post(text=COPY), make_post(text=UNRELATED)
     _assign([a, b, c], index)
     a, b, c = (Post.objects.get(pk=p.pk) for p in (a, b, c))
@@ -28,7 +28,7 @@ def test_copies_share_a_cluster_and_unrelated_posts_do_not(make_post):
 
 
 def test_a_later_copy_joins_the_existing_cluster_through_the_index(make_post):
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     first = make_post(text=ORIGINAL)
     _assign([first], index)
     later = make_post(text=COPY)
@@ -38,7 +38,7 @@ def test_a_later_copy_joins_the_existing_cluster_through_the_index(make_post):
 
 
 def test_assigning_twice_counts_each_post_once(make_post):
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     posts = [make_post(text=ORIGINAL), make_post(text=COPY)]
     vectors = get_embedder().encode([p.text for p in posts])
     clusters_assign(post_ids=[p.pk for p in posts], vectors=vectors, index=index)
@@ -49,7 +49,7 @@ def test_assigning_twice_counts_each_post_once(make_post):
 
 
 def test_the_threshold_decides(make_post):
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     posts = [make_post(text=ORIGINAL), make_post(text=UNRELATED)]
     vectors = get_embedder().encode([p.text for p in posts])
     clusters_assign(post_ids=[p.pk for p in posts], vectors=vectors, index=index, threshold=-1.0)

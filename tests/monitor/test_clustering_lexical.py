@@ -48,7 +48,7 @@ def test_the_score_mixes_cosine_and_lexical(settings):
 
 
 def test_spelling_variants_join_the_cluster_and_quoting_counter_speech_stays_apart(make_post):
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     original = make_post(text=ORIGINAL)
     _assign([original], index)
     variants = [make_post(text=t) for t in VARIANTS]
@@ -65,14 +65,14 @@ def test_cosine_alone_at_the_old_threshold_splits_the_variants(make_post, settin
     """The reason for the lexical signal: with w = 0 and 0.90 the obfuscated copies start clusters of their own."""
     settings.MONITOR_CLUSTER_LEXICAL_WEIGHT = 0.0
     settings.MONITOR_CLUSTER_THRESHOLD = 0.90
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     posts = [make_post(text=ORIGINAL)] + [make_post(text=t) for t in VARIANTS]
     _assign(posts, index)
     assert len({Post.objects.get(pk=p.pk).cluster_id for p in posts}) > 1
 
 
 def test_a_retried_batch_with_the_lexical_rule_counts_each_post_once(make_post):
-    index = VectorIndex(model_id="m", dim=384)
+    index = VectorIndex(model_id="m", dim=get_embedder().dim)
     posts = [make_post(text=ORIGINAL)] + [make_post(text=t) for t in VARIANTS]
     vectors = get_embedder().encode([p.text for p in posts])
     first = clusters_assign(post_ids=[p.pk for p in posts], vectors=vectors, index=index)

@@ -16,6 +16,7 @@ from monitor.detection import (
     detection_threshold,
 )
 from monitor.detection.hybrid import exemplars_read, hybrid_model
+from monitor.embeddings import get_embedder
 
 THRESHOLD = detection_threshold()
 
@@ -32,8 +33,8 @@ def _flagged(text: str, **kwargs) -> bool:
 def test_the_trained_model_is_committed_and_loads():
     model = hybrid_model()
     assert model is not None, "seeds/models/hybrid-v2.npz is missing: run manage.py train_detector"
-    assert model.embed_model_id == "sentence-transformers/all-MiniLM-L6-v2"
-    assert model.bank_vectors.shape[1] == 384 and len(model.bank_ids) == len(model.bank_labels)
+    assert model.embed_model_id == get_embedder().model_id
+    assert model.bank_vectors.shape[1] == get_embedder().dim and len(model.bank_ids) == len(model.bank_labels)
     assert DETECTOR_ID == "hybrid-v2"
 
 
@@ -183,7 +184,7 @@ def test_given_vectors_the_detector_does_not_embed(monkeypatch):
         raise AssertionError("embedded although vectors were given")
 
     monkeypatch.setattr(hybrid, "_embed", refuse)
-    vectors = np.zeros((2, 384), dtype=np.float32)
+    vectors = np.zeros((2, get_embedder().dim), dtype=np.float32)
     vectors[:, 0] = 1.0
     found = detect_texts(["Les Peuls sont des rats.", "Bonjour"], vectors=vectors)
     assert found[0] and found[0][0].score >= THRESHOLD  # the lexicon's floor holds

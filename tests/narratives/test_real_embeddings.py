@@ -31,7 +31,7 @@ def _narratives(posts, week):
     return {n for n in NarrativeMember.objects.filter(post__in=posts, week=week).values_list("narrative_id", flat=True)}
 
 
-def test_it_finds_the_stories_labels_them_and_leaves_chatter_out(week_of_posts):
+def test_it_finds_the_stories_labels_them_and_keeps_chatter_out_of_them(week_of_posts):
     hide = week_of_posts(HIDE, W47)
     fuel = week_of_posts(FUEL, W47)
     vaccine = week_of_posts(VACCINE, W47)
@@ -39,14 +39,18 @@ def test_it_finds_the_stories_labels_them_and_leaves_chatter_out(week_of_posts):
 
     result = narratives_build(week="2026-W47")
 
-    assert result.narratives == 3
     groups = [_narratives(p, "2026-W47") for p in (hide, fuel, vaccine)]
     assert all(len(g) == 1 for g in groups) and len(set().union(*groups)) == 3
-    # Most of each story is in (a post may sit below the join threshold); chatter mostly is not
-    # (the English model finds any two French sentences somewhat alike).
+    # Most of each story is in (a post may sit below the join threshold) ...
     for posts in (hide, fuel, vaccine):
         assert NarrativeMember.objects.filter(post__in=posts).count() >= len(posts) - 2
-    assert NarrativeMember.objects.filter(post__in=chatter).count() <= 2
+    # ... and no chatter post is in a story. The multilingual model may group some of the chatter
+    # on a theme of its own (birthdays, congratulations, a new job: "personal news"), never with
+    # a story, and never most of it.
+    stories = set().union(*groups)
+    assert not NarrativeMember.objects.filter(post__in=chatter, narrative_id__in=stories).exists()
+    assert result.narratives <= 4
+    assert NarrativeMember.objects.filter(post__in=chatter).count() <= len(chatter) // 2 + 1
 
     words = {
         name: set(" ".join(Narrative.objects.get(pk=next(iter(g))).terms).split())
