@@ -80,6 +80,41 @@ def posts_embed(*, post_ids: list[int]) -> list[int]:
     return [p.pk for p in posts]
 
 
+def posts_reembed(*, batch_size: int = 1000, limit: int | None = None) -> int:
+    """Give every post whose stored vector is missing or was made by another model a vector of the
+    configured one (after ``MONITOR_EMBEDDING_MODEL`` changes), whatever the post's status.
+
+    Batches in post-id order, one encode call and one upsert each; safe to interrupt and run
+    again (a post already done is skipped). Clusters and flags are kept as they are. Returns how
+    many posts were embedded; the index is then rebuilt with ``rebuild_index``.
+    """
+    embedder = get_embedder()
+    done, last_id = 0, 0
+    while limit is None or done < limit:
+        size = batch_size if limit is None else min(batch_size, limit - done)
+        posts = list(
+            Post.objects.filter(pk__gt=last_id)
+            .exclude(embedding__model_id=embedder.model_id)
+            .order_by("pk")
+            .values_list("pk", "text")[:size]
+        )
+        if not posts:
+            break
+        vectors = embedder.encode([text for _, text in posts])
+        Embedding.objects.bulk_create(
+            [
+                Embedding(post_id=pk, model_id=embedder.model_id, dim=vectors.shape[1], vector=vector_to_bytes(v))
+                for (pk, _), v in zip(posts, vectors)
+            ],
+            update_conflicts=True,
+            unique_fields=["post"],
+            update_fields=["model_id", "dim", "vector"],
+        )
+        done += len(posts)
+        last_id = posts[-1][0]
+    return done
+
+
 def posts_index(*, post_ids: list[int]) -> list[int]:
     """Add the posts' vectors to the FAISS index and assign near-duplicate clusters.
 
