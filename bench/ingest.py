@@ -451,11 +451,11 @@ def ratio(measure: Measure | None, bare: Measure) -> float:
 
 
 def print_table(rows: list[Measure], bare: Measure) -> None:
-    print(f"{'mode':<12} {'posts':>6} {'seconds':>9} {'posts/s':>9} {'x bare':>7} {'flags':>6}")
+    print(f"{'mode':<13} {'posts':>6} {'seconds':>9} {'posts/s':>9} {'x bare':>7} {'flags':>6}")
     for row in rows:
         flags = "-" if row.flags is None else str(row.flags)
         print(
-            f"{row.mode:<12} {row.posts:>6} {row.seconds:>9.2f} {row.rate:>9.1f} {ratio(row, bare):>7.3f} {flags:>6}"
+            f"{row.mode:<13} {row.posts:>6} {row.seconds:>9.2f} {row.rate:>9.1f} {ratio(row, bare):>7.3f} {flags:>6}"
             + (f"  INCOMPLETE: {row.note}" if not row.complete else "")
         )
 
