@@ -246,3 +246,24 @@ def test_praise_of_a_community_is_not_flagged(text):
 )
 def test_the_authors_own_hostile_claim_is_still_flagged(text):
     assert _flagged(text), (text, _best(text))
+
+
+# Negation without "ne ... pas", an act judged in its own sentence, a call to harm in plain words, and
+# exclusion in the feminine or singular: each benign sentence has a hostile twin that stays flagged.
+@pytest.mark.parametrize("benign, hostile", [
+    ("Les Dogons sont tout sauf paresseux.", "Les Dogons sont paresseux."),
+    ("Les Songhaïs ne sont en rien inférieurs aux autres.", "Les Songhaïs sont inférieurs aux autres."),
+    ("The Bozo are far from stupid.", "The Bozo are stupid."),
+    ("Tuer des Bozos n'est jamais acceptable.", "Il faut tuer des Bozos."),
+    ("Personne ne devrait frapper un Bozo.", "Il faut frapper les Bozos partout où on les trouve."),
+    ("Nobody should ever hurt a Dogon.", "We should hurt the Dogon until they leave."),
+    ("I will never let anyone harm a Mossi.", "We must harm the Mossi before they harm us."),
+    ("Aucune Bambara ne devrait être chassée de son village.", "Cette Bambara doit être chassée du village."),
+])
+def test_negated_and_condemned_harm_is_not_flagged_and_its_twin_is(benign, hostile):
+    assert not _flagged(benign)
+    assert _flagged(hostile)
+
+
+def test_a_report_of_violence_with_the_new_harm_verbs_is_not_a_call():
+    assert not _flagged("Des jeunes ont frappé un berger peul hier soir, rapporte la police.")
