@@ -1103,6 +1103,11 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
     # ("Pelus sont des rats"); in a looser link it could be any look-alike word.
     misspelt = [(m, r) for m, r in close if m.misspelt]
     same = [m for m in same if not m.misspelt]
+    if not tokens[h.start].quoted:
+        # A term outside quotation marks is not about a community named only inside a quoted sentence:
+        # in 'Elle devrait être virée pour avoir dit « les Peuls ... »' the quote is someone else's words.
+        # Scare quotes around a name or a coded term (« peaux claires ») are the author's own words.
+        same = [m for m in same if _quoted_run(tokens, m.start) < QUOTED_SENTENCE_TOKENS]
     if same:
         after = [m for m in same if m.start >= h.end]
         before = [m for m in same if m.end <= h.start]
@@ -1132,6 +1137,21 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
         and min(abs(m.start - h.end), abs(h.start - m.end)) <= WINDOW_TOKENS
     ]
     return [(m, "window") for m in near]
+
+
+QUOTED_SENTENCE_TOKENS = 4
+
+
+def _quoted_run(tokens, i: int) -> int:
+    """How many consecutive quoted tokens the token ``i`` belongs to (0 when it is not quoted)."""
+    if not tokens[i].quoted:
+        return 0
+    start, end = i, i
+    while start > 0 and tokens[start - 1].quoted:
+        start -= 1
+    while end + 1 < len(tokens) and tokens[end + 1].quoted:
+        end += 1
+    return end - start + 1
 
 
 def _verbless(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> Linked:

@@ -267,3 +267,14 @@ def test_negated_and_condemned_harm_is_not_flagged_and_its_twin_is(benign, hosti
 
 def test_a_report_of_violence_with_the_new_harm_verbs_is_not_a_call():
     assert not _flagged("Des jeunes ont frappé un berger peul hier soir, rapporte la police.")
+
+
+def test_a_term_outside_a_quotation_is_not_aimed_at_a_community_named_only_inside_it():
+    assert not _flagged("Il devrait être viré de son poste pour avoir écrit « les Dogons sont des rats ».")
+    assert not _flagged('She should be banned for saying "the Tuareg are all thieves".')
+    # Outside any quotation, the same kind of term keeps its target.
+    assert _flagged("Les Dogons doivent être expulsés, « dehors » comme dit mon oncle.")
+
+
+def test_scare_quotes_around_a_coded_name_keep_it_the_target():
+    assert _flagged("Les « Peuls » du Nord nous méprisent, il faut les chasser de chez nous.")
