@@ -26,12 +26,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Q
-from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from monitor.detection.normalise import text_normalise
@@ -53,8 +53,11 @@ class Assignment:
     similarity: float | None  # near-duplicate score; None when the post started its cluster
 
 
+@lru_cache(maxsize=4096)
 def text_shingles(text: str) -> frozenset[str]:
-    """The character 3-grams of ``text`` after normalisation (words joined by one space)."""
+    """The character 3-grams of ``text`` after normalisation (words joined by one space).
+
+    Cached: the stored neighbours a batch is compared with are often the same from batch to batch."""
     folded = " ".join(_WORDS.findall(text_normalise(text[:LEXICAL_CHARS]).text))
     padded = f" {folded} "
     return frozenset(padded[i : i + 3] for i in range(len(padded) - 2)) if folded else frozenset()
@@ -126,60 +129,120 @@ def clusters_assign(
 
     batch_sims = vectors @ vectors.T if len(vectors) else np.zeros((0, 0))
 
-    assignments: list[Assignment] = []
-    # One transaction for the batch: fewer commits, and a crash leaves no half-counted cluster.
+    decisions: list[tuple[Post, int | str]] = []
+    similarity_of: dict[int, float | None] = {}
+    for i, post_id in enumerate(post_ids):
+        post = posts.get(post_id)
+        if post is None:
+            continue  # deleted meanwhile
+        if post.cluster_id is not None:
+            cluster_of[post_id] = post.cluster_id
+            continue
+        pairs = [
+            (n.post_id, n.score)
+            for n in neighbours[i]
+            if n.score >= floor and n.post_id in cluster_of and n.post_id != post_id
+        ]
+        pairs += [
+            (post_ids[j], float(batch_sims[i, j]))
+            for j in range(i)
+            if batch_sims[i, j] >= floor and post_ids[j] in cluster_of
+        ]
+        # Best score wins; on a tie, the older cluster, so the order of the index does not matter
+        # (a cluster started in this batch is newer than every stored one, and ordered by its first post).
+        # Pairs go by falling cosine, and the texts are compared only while a perfect lexical
+        # match could still beat the best so far.
+        best = None
+        for other, cosine in sorted(pairs, key=lambda p: (-p[1], p[0])):
+            bound = (1.0 - weight) * cosine + weight if weight > 0 else cosine
+            if bound < threshold or (best is not None and bound < best[0]):
+                break
+            value = score(post_id, other, cosine)
+            candidate = (value, cluster_of[other])
+            if value >= threshold and (best is None or (value, -_age(candidate[1])) > (best[0], -_age(best[1]))):
+                best = candidate
+        target: int | str = best[1] if best else f"{NEW}{post_id}"
+        cluster_of[post_id] = target
+        similarity_of[post_id] = best[0] if best else None
+        decisions.append((post, target))
+
+    # One transaction and a handful of queries for the batch: a crash leaves no half-counted cluster.
     with transaction.atomic():
-        for i, post_id in enumerate(post_ids):
-            post = posts.get(post_id)
-            if post is None:
-                continue  # deleted meanwhile
-            if post.cluster_id is not None:
-                cluster_of[post_id] = post.cluster_id
-                continue
-            pairs = [
-                (n.post_id, n.score)
-                for n in neighbours[i]
-                if n.score >= floor and n.post_id in cluster_of and n.post_id != post_id
-            ]
-            pairs += [
-                (post_ids[j], float(batch_sims[i, j]))
-                for j in range(i)
-                if batch_sims[i, j] >= floor and post_ids[j] in cluster_of
-            ]
-            # Best score wins; on a tie, the older cluster, so the order of the index does not matter.
-            # Pairs go by falling cosine, and the texts are compared only while a perfect lexical
-            # match could still beat the best so far.
-            best = None
-            for other, cosine in sorted(pairs, key=lambda p: (-p[1], p[0])):
-                bound = (1.0 - weight) * cosine + weight if weight > 0 else cosine
-                if bound < threshold or (best is not None and bound < best[0]):
-                    break
-                value = score(post_id, other, cosine)
-                candidate = (value, cluster_of[other])
-                if value >= threshold and (best is None or (value, -candidate[1]) > (best[0], -best[1])):
-                    best = candidate
-            cluster_id = _cluster_join(post=post, cluster_id=best[1] if best else None)
-            similarity = best[0] if best else None
-            cluster_of[post_id] = cluster_id
-            assignments.append(Assignment(post_id=post_id, cluster_id=cluster_id, similarity=similarity))
-    return assignments
+        written = _clusters_write(decisions)
+    return [Assignment(post_id=post.pk, cluster_id=written[post.pk], similarity=similarity_of[post.pk])
+            for post, _ in decisions if post.pk in written]
+
+
+# A cluster started by the batch being assigned: "new:<id of its first post>" until it is stored.
+NEW = "new:"
+
+
+def _age(cluster: int | str) -> float:
+    """Stored clusters by id, then clusters started in this batch by their first post."""
+    return float(cluster) if isinstance(cluster, int) else 1e18 + float(cluster[len(NEW):])
+
+
+def _clusters_write(decisions: list[tuple[Post, int | str]]) -> dict[int, int]:
+    """Store the batch's decisions (post → stored cluster id, or ``NEW + first post id``) in a few queries.
+
+    Only posts still without a cluster are assigned (a retried batch counts each post once); a new
+    cluster is created only when its first post is; sizes and first/last seen grow by the posts
+    assigned. Returns post id → its cluster id, also for posts that already had one.
+    """
+    if not decisions:
+        return {}
+    ids = [post.pk for post, _ in decisions]
+    free = set(Post.objects.filter(pk__in=ids, cluster__isnull=True).values_list("pk", flat=True))
+    members: dict[int | str, list[Post]] = {}
+    for post, target in decisions:
+        if post.pk in free:
+            members.setdefault(target, []).append(post)
+
+    def seen(post: Post):
+        return post.created_at or post.ingested_at
+
+    # New clusters, created with their final size and dates (their first post is among the free ones).
+    new_keys = [k for k in members if isinstance(k, str) and int(k[len(NEW):]) in free]
+    created = Cluster.objects.bulk_create([
+        Cluster(representative_id=int(k[len(NEW):]), size=len(members[k]),
+                first_seen=min(seen(p) for p in members[k]), last_seen=max(seen(p) for p in members[k]))
+        for k in new_keys
+    ])
+    real: dict[int | str, int] = {k: c.pk for k, c in zip(new_keys, created)}
+    assigned = {p.pk: (real.get(k, k)) for k, ps in members.items() for p in ps if k in real or isinstance(k, int)}
+    # One statement run for every post (executemany): the ORM's CASE expressions cost more than the update.
+    table, column, pk = Post._meta.db_table, Post._meta.get_field("cluster").column, Post._meta.pk.column
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if assigned:
+            cursor.executemany(
+                f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE {quote(pk)} = %s AND {quote(column)} IS NULL",
+                [(cluster_id, post_id) for post_id, cluster_id in assigned.items()],
+            )
+        # Stored clusters grow by the posts that joined them, with their first and last seen widened.
+        grown = [(k, ps) for k, ps in members.items() if isinstance(k, int)]
+        if grown:
+            least, greatest = ("MIN", "MAX") if connection.vendor == "sqlite" else ("LEAST", "GREATEST")
+            size, first, last = (quote(Cluster._meta.get_field(f).column) for f in ("size", "first_seen", "last_seen"))
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.executemany(
+                f"UPDATE {quote(Cluster._meta.db_table)} SET {size} = {size} + %s, "
+                f"{first} = {least}({first}, %s), {last} = {greatest}({last}, %s) "
+                f"WHERE {quote(Cluster._meta.pk.column)} = %s",
+                [(len(ps), adapt(min(seen(p) for p in ps)), adapt(max(seen(p) for p in ps)), k) for k, ps in grown],
+            )
+    out = dict(assigned)
+    taken = [pk for pk in ids if pk not in out]
+    if taken:
+        out.update(Post.objects.filter(pk__in=taken, cluster__isnull=False).values_list("pk", "cluster_id"))
+    return out
 
 
 def _cluster_join(*, post: Post, cluster_id: int | None) -> int:
-    """Put ``post`` in ``cluster_id`` (or a new cluster) and update the cluster's size and dates.
-
-    The conditional update makes a retried batch count each post once.
-    """
-    seen = post.created_at or post.ingested_at
-    if cluster_id is None:
-        cluster_id = Cluster.objects.create(representative_id=post.pk, size=0, first_seen=seen, last_seen=seen).pk
-    if Post.objects.filter(pk=post.pk, cluster__isnull=True).update(cluster_id=cluster_id):
-        Cluster.objects.filter(pk=cluster_id).update(
-            size=F("size") + 1,
-            first_seen=Least(F("first_seen"), seen),
-            last_seen=Greatest(F("last_seen"), seen),
-        )
-    return cluster_id
+    """Put one post in ``cluster_id`` (or a new cluster); see ``_clusters_write``."""
+    target: int | str = cluster_id if cluster_id is not None else f"{NEW}{post.pk}"
+    with transaction.atomic():
+        return _clusters_write([(post, target)])[post.pk]
 
 
 @dataclass(frozen=True)

@@ -221,18 +221,25 @@ def posts_detect(*, post_ids: list[int]) -> DetectResult:
     cluster_ids = sorted({p.cluster_id for p in posts if p.cluster_id})
     growth = clusters_growth(cluster_ids=cluster_ids)
     with transaction.atomic():
+        # The posts still pending, locked (PostgreSQL) so a concurrent run of the same batch waits and
+        # then finds them processed: each post is processed and counted once.
+        still = set(_pending([p.pk for p in posts]).select_for_update().values_list("pk", flat=True))
+        flags: list[Flag] = []
+        by_language: dict[str, list[int]] = {}
         for post, language, detections in zip(posts, languages, found):
-            flags = _post_flags(
+            if post.pk not in still:
+                continue
+            flags += _post_flags(
                 post=post, language=language, communities=communities, threshold=threshold, now=now,
                 detections=detections, growth=growth,
             )
-            Flag.objects.bulk_create(flags, ignore_conflicts=True)
-            changed = _pending([post.pk]).update(
+            by_language.setdefault(language, []).append(post.pk)
+        Flag.objects.bulk_create(flags, ignore_conflicts=True, batch_size=500)
+        for language, ids in by_language.items():
+            result.processed += _pending(ids).update(
                 status=Post.Status.PROCESSED, processed_at=now, status_changed_at=now, language=language, error=""
             )
-            if changed:
-                result.processed += 1
-                result.flags_created += len(flags)
+        result.flags_created += len(flags)
         flags_reprioritise(cluster_ids=cluster_ids, growth=growth, now=now)
     return result
 

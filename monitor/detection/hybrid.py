@@ -48,6 +48,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -340,6 +341,13 @@ def _learned_evidence(
     return out
 
 
+@lru_cache(maxsize=65536)
+def _word_folded(word: str) -> str:
+    from monitor.detection.normalise import text_normalise
+
+    return text_normalise(word).text
+
+
 def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[int, int, float]]:
     """Words of the post (not community names) that push the n-gram model towards hateful, heaviest first."""
     masked = [(s, e) for _slug, s, e, _r in analysis.mentions]
@@ -347,9 +355,7 @@ def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[
              if not any(s < m.end() and m.start() < e for s, e in masked)]
     if not words:
         return []
-    from monitor.detection.normalise import text_normalise
-
-    matrix = ngram_matrix([text_normalise(text[a:b]).text for a, b in words])
+    matrix = ngram_matrix([_word_folded(text[a:b]) for a, b in words])
     weights = matrix @ model.ngram_coef
     ranked = sorted(zip(words, weights), key=lambda x: -x[1])
     return [(a, b, float(w)) for (a, b), w in ranked if w > 0.3]

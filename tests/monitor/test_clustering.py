@@ -55,3 +55,25 @@ def test_the_threshold_decides(make_post):
     clusters_assign(post_ids=[p.pk for p in posts], vectors=vectors, index=index, threshold=-1.0)
     assert Cluster.objects.count() == 1
     assert np.isclose(Cluster.objects.get().size, 2)
+
+
+def test_a_batch_is_written_in_a_constant_number_of_queries_with_the_right_sizes(make_post):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def run(n: int) -> int:
+        index = VectorIndex(model_id="m", dim=get_embedder().dim)
+        first = make_post(text=ORIGINAL)
+        _assign([first], index)
+        posts = [make_post(text=f"{UNRELATED} — match n°{k} à Ségou, score {k}-{k + 1}") for k in range(n)]
+        posts += [make_post(text=COPY), make_post(text=ORIGINAL + " #Bamako")]
+        vectors = get_embedder().encode([p.text for p in posts])
+        with CaptureQueriesContext(connection) as queries:
+            clusters_assign(post_ids=[p.pk for p in posts], vectors=vectors, index=index)
+        # The copies joined the stored cluster, which grew by two.
+        assert Cluster.objects.get(pk=Post.objects.get(pk=first.pk).cluster_id).size == 3
+        assert {Post.objects.get(pk=p.pk).cluster_id for p in posts[-2:]} == {Post.objects.get(pk=first.pk).cluster_id}
+        assert all(Post.objects.get(pk=p.pk).cluster_id is not None for p in posts)
+        return len(queries)
+
+    assert run(5) == run(40)
