@@ -192,7 +192,8 @@ def _clusters_write(decisions: list[tuple[Post, int | str]]) -> dict[int, int]:
     if not decisions:
         return {}
     ids = [post.pk for post, _ in decisions]
-    free = set(Post.objects.filter(pk__in=ids, cluster__isnull=True).values_list("pk", flat=True))
+    # Locked (PostgreSQL) until the batch commits, so sizes count exactly the posts assigned here.
+    free = set(Post.objects.select_for_update().filter(pk__in=ids, cluster__isnull=True).values_list("pk", flat=True))
     members: dict[int | str, list[Post]] = {}
     for post, target in decisions:
         if post.pk in free:
