@@ -66,18 +66,23 @@ def posts_embed(*, post_ids: list[int]) -> list[int]:
     )
     todo = [p for p in posts if p.pk not in have]
     if todo:
-        vectors = embedder.encode([p.text for p in todo])
-        # A vector from another model is replaced: a model change is an explicit re-embed.
-        Embedding.objects.bulk_create(
-            [
-                Embedding(post_id=p.pk, model_id=embedder.model_id, dim=vectors.shape[1], vector=vector_to_bytes(v))
-                for p, v in zip(todo, vectors)
-            ],
-            update_conflicts=True,
-            unique_fields=["post"],
-            update_fields=["model_id", "dim", "vector"],
-        )
+        _embeddings_store(embedder, [(p.pk, p.text) for p in todo])
     return [p.pk for p in posts]
+
+
+def _embeddings_store(embedder, posts: list[tuple[int, str]]) -> None:
+    """Encode (post id, text) pairs in one call and store the vectors. A vector from another model
+    is replaced: a model change is an explicit re-embed."""
+    vectors = embedder.encode([text for _, text in posts])
+    Embedding.objects.bulk_create(
+        [
+            Embedding(post_id=pk, model_id=embedder.model_id, dim=vectors.shape[1], vector=vector_to_bytes(v))
+            for (pk, _), v in zip(posts, vectors)
+        ],
+        update_conflicts=True,
+        unique_fields=["post"],
+        update_fields=["model_id", "dim", "vector"],
+    )
 
 
 def posts_reembed(*, batch_size: int = 1000, limit: int | None = None) -> int:
@@ -100,16 +105,7 @@ def posts_reembed(*, batch_size: int = 1000, limit: int | None = None) -> int:
         )
         if not posts:
             break
-        vectors = embedder.encode([text for _, text in posts])
-        Embedding.objects.bulk_create(
-            [
-                Embedding(post_id=pk, model_id=embedder.model_id, dim=vectors.shape[1], vector=vector_to_bytes(v))
-                for (pk, _), v in zip(posts, vectors)
-            ],
-            update_conflicts=True,
-            unique_fields=["post"],
-            update_fields=["model_id", "dim", "vector"],
-        )
+        _embeddings_store(embedder, posts)
         done += len(posts)
         last_id = posts[-1][0]
     return done

@@ -48,7 +48,6 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -341,13 +340,6 @@ def _learned_evidence(
     return out
 
 
-@lru_cache(maxsize=65536)
-def _word_folded(word: str) -> str:
-    from monitor.detection.normalise import text_normalise
-
-    return text_normalise(word).text
-
-
 def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[int, int, float]]:
     """Words of the post (not community names) that push the n-gram model towards hateful, heaviest first."""
     masked = [(s, e) for _slug, s, e, _r in analysis.mentions]
@@ -355,7 +347,10 @@ def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[
              if not any(s < m.end() and m.start() < e for s, e in masked)]
     if not words:
         return []
-    matrix = ngram_matrix([_word_folded(text[a:b]) for a, b in words])
+    from monitor.detection.normalise import word_normalise
+
+    # Stripping the folded word changes no n-gram: both hashers split on whitespace.
+    matrix = ngram_matrix([word_normalise(text[a:b]) for a, b in words])
     weights = matrix @ model.ngram_coef
     ranked = sorted(zip(words, weights), key=lambda x: -x[1])
     return [(a, b, float(w)) for (a, b), w in ranked if w > 0.3]
