@@ -6,6 +6,8 @@ pseudonym: no serializer here has a field for the handle or the raw payload.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db.models import F, Prefetch
 from django.http import Http404
@@ -243,7 +245,16 @@ def _context(request) -> dict:
     return {"request": request, "show_flags": _has(request, "monitor.view_flag")}
 
 
-def _search_response(request: Request, page: SearchPage) -> Response:
+def _search_response(request: Request, search: Callable[[SearchFilters, int, int], SearchPage]) -> Response:
+    """Run ``search(filters, page, page_size)`` with the request's filters and paging: 400 on bad input,
+    503 when the vector index cannot answer."""
+    query = request.query_params
+    try:
+        page = search(SearchFilters.from_query(query), _positive(query, "page", 1), _positive(query, "page_size", 20))
+    except SearchInputError as exc:
+        return _bad_request(exc)
+    except SearchUnavailable as exc:
+        return _unavailable(exc)
     return Response(SearchPageSerializer(page, context=_context(request)).data)
 
 
@@ -358,18 +369,9 @@ class PostSimilarView(APIView):
     def get(self, request: Request, post_id: int) -> Response:
         if not Post.objects.filter(pk=post_id).exists():
             raise Http404
-        try:
-            filters = SearchFilters.from_query(request.query_params)
-            page = posts_similar_to_post(
-                post_id=post_id, filters=filters,
-                page=_positive(request.query_params, "page", 1),
-                page_size=_positive(request.query_params, "page_size", 20),
-            )
-        except SearchInputError as exc:
-            return _bad_request(exc)
-        except SearchUnavailable as exc:
-            return _unavailable(exc)
-        return _search_response(request, page)
+        return _search_response(request, lambda filters, page, page_size: posts_similar_to_post(
+            post_id=post_id, filters=filters, page=page, page_size=page_size,
+        ))
 
 
 class SearchView(APIView):
@@ -389,19 +391,10 @@ class SearchView(APIView):
     )
     def get(self, request: Request) -> Response:
         query = request.query_params
-        try:
-            page = posts_search(
-                query=query.get("q") or "",
-                mode=query.get("mode") or "both",
-                filters=SearchFilters.from_query(query),
-                page=_positive(query, "page", 1),
-                page_size=_positive(query, "page_size", 20),
-            )
-        except SearchInputError as exc:
-            return _bad_request(exc)
-        except SearchUnavailable as exc:
-            return _unavailable(exc)
-        return _search_response(request, page)
+        return _search_response(request, lambda filters, page, page_size: posts_search(
+            query=query.get("q") or "", mode=query.get("mode") or "both", filters=filters, page=page,
+            page_size=page_size,
+        ))
 
 
 # --- flags ------------------------------------------------------------------------------
