@@ -96,6 +96,55 @@ def search_max_results() -> int:
     return int(getattr(settings, "MONITOR_SEARCH_MAX_RESULTS", 1000))
 
 
+class _QueryReader:
+    """Strict reading of query parameters: each problem is noted with the parameter's name, and
+    ``check`` raises them all together as one ``SearchInputError``."""
+
+    def __init__(self, query) -> None:
+        self.query = query
+        self.errors: list[str] = []
+
+    def _raw(self, name: str) -> str:
+        return (self.query.get(name) or "").strip()
+
+    def text(self, name: str, max_len: int) -> str:
+        value = self._raw(name)
+        if len(value) > max_len or _CONTROL.search(value):
+            self.errors.append(f"{name}: at most {max_len} printable characters")
+            return ""
+        return value
+
+    def choice(self, name: str, choices, *, max_len: int | None = None) -> str:
+        value = self.text(name, max_len) if max_len is not None else self._raw(name)
+        if value and value not in choices:
+            self.errors.append(f"{name}: one of {', '.join(choices)}")
+            return ""
+        return value
+
+    def number(self, name: str) -> int | None:
+        value = self._raw(name)
+        if not value:
+            return None
+        if not value.isdigit() or len(value) > 18:
+            self.errors.append(f"{name}: expected a positive integer id, got {value[:40]!r}")
+            return None
+        return int(value)
+
+    def day(self, name: str) -> date | None:
+        value = self._raw(name)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors.append(f"{name}: expected a date YYYY-MM-DD, got {value[:40]!r}")
+            return None
+
+    def check(self) -> None:
+        if self.errors:
+            raise SearchInputError("; ".join(self.errors))
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     """What a search is restricted to. Empty fields do not filter.
@@ -118,55 +167,23 @@ class SearchFilters:
     @classmethod
     def from_query(cls, query) -> "SearchFilters":
         """Parse query parameters strictly: a malformed value raises ``SearchInputError``."""
-        errors = []
-
-        def text(name: str, max_len: int) -> str:
-            value = (query.get(name) or "").strip()
-            if len(value) > max_len or _CONTROL.search(value):
-                errors.append(f"{name}: at most {max_len} printable characters")
-                return ""
-            return value
-
-        def day(name: str) -> date | None:
-            value = (query.get(name) or "").strip()
-            if not value:
-                return None
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                errors.append(f"{name}: expected a date YYYY-MM-DD, got {value[:40]!r}")
-                return None
-
-        def number(name: str) -> int | None:
-            value = (query.get(name) or "").strip()
-            if not value:
-                return None
-            if not value.isdigit() or len(value) > 18:
-                errors.append(f"{name}: expected a positive integer id, got {value[:40]!r}")
-                return None
-            return int(value)
-
-        category = text("category", 32)
-        if category and category not in Flag.Category.values:
-            errors.append(f"category: one of {', '.join(Flag.Category.values)}")
-        flag_status = text("flag_status", 16)
-        if flag_status and flag_status not in Flag.Status.values:
-            errors.append(f"flag_status: one of {', '.join(Flag.Status.values)}")
+        read = _QueryReader(query)
+        category = read.choice("category", Flag.Category.values, max_len=32)
+        flag_status = read.choice("flag_status", Flag.Status.values, max_len=16)
         filters = cls(
-            date_from=day("date_from"),
-            date_to=day("date_to"),
-            platform=text("platform", 32),
-            language=text("language", 8),
-            community=text("community", 64),
+            date_from=read.day("date_from"),
+            date_to=read.day("date_to"),
+            platform=read.text("platform", 32),
+            language=read.text("language", 8),
+            community=read.text("community", 64),
             category=category,
             flag_status=flag_status,
-            cluster=number("cluster"),
-            claim=number("claim"),
+            cluster=read.number("cluster"),
+            claim=read.number("claim"),
         )
         if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-            errors.append("date_from: after date_to")
-        if errors:
-            raise SearchInputError("; ".join(errors))
+            read.errors.append("date_from: after date_to")
+        read.check()
         return filters
 
     def as_query(self) -> dict[str, str]:
@@ -613,27 +630,19 @@ class FlagFilters:
     @classmethod
     def from_query(cls, query) -> "FlagFilters":
         """Parse query parameters strictly: a malformed value raises ``SearchInputError``."""
-        errors = []
-        values: dict = {}
-        for name, choices in (("status", Flag.Status.values), ("kind", Flag.Kind.values),
-                              ("category", Flag.Category.values)):
-            value = (query.get(name) or "").strip()
-            if value and value not in choices:
-                errors.append(f"{name}: one of {', '.join(choices)}")
-            values[name] = value if value in choices else ""
-        for name, max_len in (("community", 64), ("platform", 32), ("language", 8)):
-            value = (query.get(name) or "").strip()
-            if len(value) > max_len or _CONTROL.search(value):
-                errors.append(f"{name}: at most {max_len} printable characters")
-            values[name] = value[:max_len]
-        for name in ("cluster", "post"):
-            value = (query.get(name) or "").strip()
-            if value and (not value.isdigit() or len(value) > 18):
-                errors.append(f"{name}: expected a positive integer id, got {value[:40]!r}")
-            values[name] = int(value) if value.isdigit() and len(value) <= 18 else None
-        if errors:
-            raise SearchInputError("; ".join(errors))
-        return cls(**values)
+        read = _QueryReader(query)
+        filters = cls(
+            status=read.choice("status", Flag.Status.values),
+            kind=read.choice("kind", Flag.Kind.values),
+            category=read.choice("category", Flag.Category.values),
+            community=read.text("community", 64),
+            platform=read.text("platform", 32),
+            language=read.text("language", 8),
+            cluster=read.number("cluster"),
+            post=read.number("post"),
+        )
+        read.check()
+        return filters
 
 
 def flags_filtered(filters: FlagFilters | None = None) -> QuerySet[Flag]:
