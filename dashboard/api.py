@@ -36,6 +36,7 @@ from monitor.search import (
     posts_search,
     posts_similar_to_post,
 )
+from monitor.selectors import ascii_digits
 
 MAX_ERRORS_RETURNED = 100
 
@@ -229,7 +230,7 @@ def _positive(query, name: str, default: int) -> int:
     value = (query.get(name) or "").strip()
     if not value:
         return default
-    if not value.isdigit() or len(value) > 9:
+    if not ascii_digits(value) or len(value) > 9:
         raise SearchInputError(f"{name}: expected a positive integer, got {value[:40]!r}")
     return int(value)
 

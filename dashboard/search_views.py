@@ -17,7 +17,7 @@ from monitor.search import (
     posts_search,
     search_max_results,
 )
-from monitor.selectors import communities_list
+from monitor.selectors import ascii_digits, communities_list
 
 from .views import role_required
 
@@ -34,7 +34,7 @@ def _like(value: str | None) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not ascii_digits(value) or len(value) > 18:
         raise SearchInputError("like: expected a post id")
     return int(value)
 
@@ -43,7 +43,7 @@ def _page(value: str | None) -> int:
     value = (value or "").strip()
     if not value:
         return 1
-    if not value.isdigit() or len(value) > 6:
+    if not ascii_digits(value) or len(value) > 6:
         raise SearchInputError("page: expected a positive integer")
     return max(int(value), 1)
 

@@ -28,7 +28,7 @@ from monitor.index import (
     index_writer_lock,
 )
 from monitor.models import Embedding, Flag, Post
-from monitor.selectors import filters_as_query, flag_excerpt
+from monitor.selectors import ascii_digits, filters_as_query, flag_excerpt
 
 
 def posts_similar_to_text(*, text: str, k: int = 10) -> list[Neighbour]:
@@ -125,7 +125,7 @@ class _QueryReader:
         value = self._raw(name)
         if not value:
             return None
-        if not value.isdigit() or len(value) > 18:
+        if not ascii_digits(value) or len(value) > 18:
             self.errors.append(f"{name}: expected a positive integer id, got {value[:40]!r}")
             return None
         return int(value)

@@ -33,6 +33,12 @@ def filters_as_query(filters) -> dict[str, str]:
             out[f.name] = value.isoformat() if isinstance(value, date) else str(value)
     return out
 
+
+def ascii_digits(value: str) -> bool:
+    """Whether a query parameter is a plain number: "²" or "١٢" pass ``str.isdigit`` but are no id."""
+    return value.isascii() and value.isdigit()
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What the queue shows. Empty fields do not filter; ``mine`` keeps the user's claimed flags."""
@@ -59,7 +65,7 @@ class QueueFilters:
             category=category if category in Flag.Category.values else "",
             language=(query.get("language") or "")[:8],
             platform=(query.get("platform") or "")[:32],
-            cluster=int(cluster) if cluster.isdigit() and len(cluster) < 12 else None,
+            cluster=int(cluster) if ascii_digits(cluster) and len(cluster) < 12 else None,
             mine=query.get("mine") in ("1", "on", "true"),
         )
 

@@ -154,3 +154,11 @@ def test_each_token_is_rate_limited_on_its_own(researcher, settings):
     limited = _get("/api/v1/posts", first)
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
     assert _get("/api/v1/posts", second).status_code == 200  # another token, another budget
+
+
+def test_digits_that_are_not_ascii_are_a_clear_error_not_a_crash(researcher):
+    # "²" and "١٢" are str.isdigit() but "²" is no integer for int(): every numeric parameter refuses both.
+    token = _token(researcher)
+    for bad in ("cluster=%C2%B2", "claim=%D9%A1%D9%A2", "page=%C2%B2", "page_size=%C2%B2"):
+        assert _get(f"/api/v1/search?q=a&{bad}", token).status_code == 400
+    assert _get("/api/v1/flags?post=%C2%B2", token).status_code == 400

@@ -383,3 +383,9 @@ def test_the_flag_page_costs_the_same_however_big_the_cluster(client, reviewer, 
             flag_decide(flag_id=other.pk, user=reviewer, action="confirm", reason_code="exclusion")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("dashboard:flag", args=[flag.pk]))
+
+
+def test_a_cluster_filter_in_digits_that_are_not_ascii_is_ignored(client, reviewer, make_flag):
+    make_flag()
+    client.force_login(reviewer)
+    assert client.get(reverse("dashboard:queue"), {"cluster": "²"}).status_code == 200

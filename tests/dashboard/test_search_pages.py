@@ -119,3 +119,8 @@ def test_csv_safe_is_the_one_rule_the_claim_export_uses_too():
     assert selectors.csv_safe is csv_safe
     assert [csv_safe(v) for v in ("=1", "+1", "-1", "@a", "\tx", "\rx", "ok", None, 3)] == [
         "'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", "", "3"]
+
+
+def test_digits_that_are_not_ascii_are_a_clear_error(researcher):
+    for params in ({"q": "x", "page": "²"}, {"q": "x", "like": "²"}, {"q": "x", "cluster": "²"}):
+        assert _client(researcher).get(URL, params).status_code == 400
