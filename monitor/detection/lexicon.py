@@ -94,6 +94,8 @@ WINDOW_TOKENS = 20
 NEGATION_REACH = 5
 CALL_REACH = 8
 MAX_GAP = 3
+# Second halves of French negations ("ne ... pas"), skipped between a pattern's words.
+NEGATION_TAILS = frozenset({"pas", "jamais", "point", "guere", "plus"})
 COPULA_GAP = 8
 # "Les Peuls sont [la pire espèce de] vermine": after the copula, a few words of any kind.
 PREDICATE_REACH = 6
@@ -710,6 +712,10 @@ def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: Menti
                 ends.append(j)
         for kind in slot.placeholders:
             ends.extend(mention_ends[kind].get(i, ()))
+        # The second half of a French negation sits between a verb and its object ("je ne hais PAS les
+        # Peuls", "ne chassez JAMAIS les Dogons"): the term is still read, and its negation dampens it.
+        if si + 1 < len(slots) and slot.kind == WORD:
+            ends += [e + 1 for e in ends if e < n and tokens[e].sent == sent and tokens[e].key in NEGATION_TAILS]
         best = None
         for end in ends:
             r = step(si + 1, end)
@@ -1282,7 +1288,10 @@ def _apply_dampeners(
         wraps = n.start <= hit.start and hit.end <= n.end
         before = n.end <= hit.start and tokens[n.start].clause == clause and hit.start - n.end <= NEGATION_REACH
         in_predication = m.end <= n.start and n.end <= hit.start and tokens[n.start].sent == sent
-        if wraps or before or in_predication:
+        # "ne déteste pas les Peuls": the negation opens before the term and closes inside it (not when
+        # the term starts at the negation's last word: "ne sont pas des humains" is hostile).
+        straddles = n.start < hit.start < n.end - 1
+        if wraps or before or in_predication or straddles:
             note("negation", n)
             break
     for c in dampeners.get("reporting", []):

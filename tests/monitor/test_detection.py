@@ -156,6 +156,34 @@ def test_negated_hostility_is_not_flagged_and_says_why(text):
 @pytest.mark.parametrize(
     "text",
     [
+        "Je ne déteste pas les Peuls.",
+        "Nous ne méprisons pas les Peuls, au contraire.",
+        "Ne chassez jamais les Peuls de leurs terres.",
+    ],
+)
+def test_a_french_negation_around_the_verb_is_read_and_dampens_it(text):
+    # "ne VERBE pas les Peuls": the term is linked to the community through "pas", then negated.
+    d = _peul(text)
+    assert d is not None and d.score < THRESHOLD
+    assert "dampener:negation" in _rules(d, "dampener")
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("Je déteste les Peuls.", "derogation"),
+        ("Les Peuls ne sont pas des humains.", "dehumanisation"),
+        ("Je déteste plus les Peuls que jamais.", "derogation"),
+    ],
+)
+def test_without_a_negation_of_the_term_the_same_words_stay_hostile(text, category):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD and category in d.categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "« Les Peuls sont des rats » : ces propos sont honteux.",
         "Dire que les Peuls sont des terroristes, c'est honteux.",
         "Stop à la haine : non, les Peuls ne sont pas des serpents.",
