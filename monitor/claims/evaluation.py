@@ -22,6 +22,18 @@ COUNTER_QUOTING = ("counter_speech_quoting",)
 NEGATION = ("negation_opposite_stance",)
 
 
+def _embed(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings of the texts and of their folded form (``matching.text_for_embedding``)."""
+    embedder = get_embedder()
+    return embedder.encode(texts), embedder.encode([matching.text_for_embedding(t) for t in texts])
+
+
+def cosine_matrix(posts: list[str], sources: list[str]) -> np.ndarray:
+    """posts × sources cosines, the better of original and folded texts, as the matcher scores them."""
+    (p, pf), (s, sf) = _embed(posts), _embed(sources)
+    return np.maximum(p @ s.T, pf @ sf.T)
+
+
 @dataclass
 class PairOutcome:
     relation: str
@@ -34,13 +46,12 @@ class PairOutcome:
 def pair_outcomes(rows: list[dict], *, threshold: float | None = None) -> list[PairOutcome]:
     """Score every (text_a as claim, text_b as post) pair; one encode call per side."""
     threshold = matching.MATCH_THRESHOLD if threshold is None else threshold
-    embedder = get_embedder()
-    claims = embedder.encode([r["text_a"] for r in rows])
-    posts = embedder.encode([r["text_b"] for r in rows])
+    (claims, claims_folded), (posts, posts_folded) = _embed([r["text_a"] for r in rows]), _embed([r["text_b"] for r in rows])
+    cosines = np.maximum(np.sum(claims * posts, axis=1), np.sum(claims_folded * posts_folded, axis=1))
     out = []
-    for r, c, p in zip(rows, claims, posts):
+    for r, cosine in zip(rows, cosines):
         claim, post = matching.text_prepare(r["text_a"]), matching.text_prepare(r["text_b"])
-        score = matching.combined_score(cosine=float(c @ p), lexical=matching.lexical_overlap(claim, post))
+        score = matching.combined_score(cosine=float(cosine), lexical=matching.lexical_overlap(claim, post))
         similar = score >= threshold
         matched = similar and matching.post_stance(claim=claim, post=post).asserts
         out.append(PairOutcome(r.get("relation", ""), str(r.get("same_stance", "")) == "1", score, similar, matched))
@@ -89,10 +100,7 @@ def calibration_read(path: Path) -> list[CalibrationCase]:
 
 def calibration_scores(claims: list[ClaimRecord], cases: list[CalibrationCase]):
     """For each case: (cosine matrix row, lexical row) against every claim."""
-    embedder = get_embedder()
-    cv = embedder.encode([c.text for c in claims])
-    pv = embedder.encode([c.post for c in cases])
-    cosines = pv @ cv.T
+    cosines = cosine_matrix([c.post for c in cases], [c.text for c in claims])
     prepared = [matching.text_prepare(c.text) for c in claims]
     lexical = np.array(
         [[matching.lexical_overlap(cl, matching.text_prepare(case.post)) for cl in prepared] for case in cases]
@@ -191,8 +199,7 @@ def demo_false_matches(*, claims_path: Path, posts_path: Path, threshold: float 
     unrelated = [p["text"] for p in posts if p.get("demo_kind") != "false_claim"]
     if not claims or not unrelated:
         return {"posts": len(unrelated), "matched": 0, "rate": 0.0, "examples": []}
-    embedder = get_embedder()
-    cosines = embedder.encode(unrelated) @ embedder.encode([c.text for c in claims]).T
+    cosines = cosine_matrix(unrelated, [c.text for c in claims])
     prepared = [matching.text_prepare(c.text) for c in claims]
     examples = []
     for i, text in enumerate(unrelated):

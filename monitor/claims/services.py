@@ -95,31 +95,36 @@ def _claim_upsert(record: ClaimRecord) -> str:
 
 # --- matching -----------------------------------------------------------------
 
-# Claim vectors by (claim id, updated_at, text hash, model id): a claim is embedded
-# once per process and again only after it was edited.
-_claim_vectors: dict[tuple[int, str, str, str], np.ndarray] = {}
-_claim_vectors_lock = threading.Lock()
+# Vectors of texts the matcher embeds again and again (claims, their folded form, confirmed
+# posts' folded form), by (model id, text hash): each is encoded once per process, and again
+# only after an edit changes its text.
+_text_vectors: dict[tuple[str, str], np.ndarray] = {}
+_text_vectors_lock = threading.Lock()
+TEXT_VECTORS_MAX = 50_000
+
+
+def text_vectors(texts: list[str]) -> np.ndarray:
+    """The texts' embeddings, in order, from the in-process cache or one encode call."""
+    embedder = get_embedder()
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    keys = [(embedder.model_id, hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest()) for t in texts]
+    with _text_vectors_lock:
+        found = {k: _text_vectors[k] for k in keys if k in _text_vectors}
+    missing = {k: i for i, k in enumerate(keys) if k not in found}
+    if missing:
+        fresh = dict(zip(missing, embedder.encode([texts[i] for i in missing.values()])))
+        found.update(fresh)
+        with _text_vectors_lock:
+            if len(_text_vectors) + len(fresh) > TEXT_VECTORS_MAX:
+                _text_vectors.clear()
+            _text_vectors.update(fresh)
+    return np.stack([found[k] for k in keys]).astype(np.float32)
 
 
 def claim_vectors(*, claims: list[Claim]) -> np.ndarray:
-    """The claims' embeddings, in order, from the in-process cache or one encode call."""
-    embedder = get_embedder()
-    keys = [
-        (c.pk, c.updated_at.isoformat() if c.updated_at else "", hashlib.sha1(c.text.encode()).hexdigest(),
-         embedder.model_id)
-        for c in claims
-    ]
-    with _claim_vectors_lock:
-        missing = [i for i, k in enumerate(keys) if k not in _claim_vectors]
-    if missing:
-        vectors = embedder.encode([claims[i].text for i in missing])
-        with _claim_vectors_lock:
-            for i, v in zip(missing, vectors):
-                _claim_vectors[keys[i]] = v
-    if not claims:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    with _claim_vectors_lock:
-        return np.stack([_claim_vectors[k] for k in keys]).astype(np.float32)
+    """The claims' embeddings, in order."""
+    return text_vectors([c.text for c in claims])
 
 
 def _post_vectors(posts: list[Post]) -> np.ndarray:
@@ -163,7 +168,16 @@ class MatchResult:
     flag_ids: list[int] = field(default_factory=list)
 
 
-def _sources() -> tuple[list[Source], np.ndarray]:
+@dataclass
+class Sources:
+    """What posts are compared to, with the embeddings of their original and folded texts."""
+
+    items: list[Source]
+    vectors: np.ndarray
+    folded: np.ndarray
+
+
+def _sources() -> Sources:
     """Every claim, plus every post a reviewer confirmed as repeating one (its exemplars)."""
     claims = list(Claim.objects.order_by("id"))
     sources = [Source(c, c.text, "claim") for c in claims]
@@ -178,7 +192,8 @@ def _sources() -> tuple[list[Source], np.ndarray]:
         posts = [m.post for m in confirmed]
         vectors.append(_post_vectors(posts))
         sources += [Source(by_id[m.claim_id], m.post.text, f"post:{m.post_id}") for m in confirmed]
-    return sources, np.concatenate(vectors) if sources else np.zeros((0, 1), dtype=np.float32)
+    folded = text_vectors([matching.text_for_embedding(s.text) for s in sources])
+    return Sources(sources, np.concatenate(vectors) if sources else folded, folded)
 
 
 @dataclass
@@ -190,21 +205,23 @@ class Candidate:
     score: float
 
 
-def post_best_matches(*, text: str, vector: np.ndarray, sources: list[Source], source_vectors: np.ndarray,
+def post_best_matches(*, text: str, vector: np.ndarray, folded: np.ndarray, sources: Sources,
                       threshold: float | None = None) -> list[Candidate]:
     """The claims a post matches at or above the threshold, best first, one candidate per claim.
 
+    ``vector`` and ``folded`` embed the post's text and ``matching.text_for_embedding`` of it.
     Lexical overlap is computed for the ``CANDIDATES_PER_POST`` sources nearest by embedding.
     """
     threshold = matching.MATCH_THRESHOLD if threshold is None else threshold
-    if not sources:
+    if not sources.items:
         return []
-    cosines = source_vectors @ vector
+    cosines = matching.best_cosines(vector=vector, folded=folded, sources=sources.vectors,
+                                    folded_sources=sources.folded)
     order = np.argsort(-cosines)[: matching.CANDIDATES_PER_POST]
     post = matching.text_prepare(text)
     best: dict[int, Candidate] = {}
     for i in order:
-        source = sources[int(i)]
+        source = sources.items[int(i)]
         cosine = float(cosines[i])
         lexical = matching.lexical_overlap(matching.text_prepare(source.text), post)
         score = matching.combined_score(cosine=cosine, lexical=lexical)
@@ -240,7 +257,8 @@ def posts_match_claims(*, post_ids: list[int]) -> MatchResult:
 
     1. Sources: every claim's text, and every post a reviewer confirmed as
        repeating a claim (an exemplar of that claim).
-    2. Per post: embedding cosine to each source, lexical overlap for the
+    2. Per post: embedding cosine to each source (the better of original and
+       folded texts), lexical overlap for the
        nearest ones, the combined score (``monitor.claims.matching``); a match
        per claim at or above the threshold, its stance (repeats, or quotes /
        denies / debunks).
@@ -260,12 +278,13 @@ def posts_match_claims(*, post_ids: list[int]) -> MatchResult:
     )
     if not posts or not Claim.objects.exists():
         return result
-    sources, source_vectors = _sources()
+    sources = _sources()
     vectors = _post_vectors(posts)
+    folded = get_embedder().encode([matching.text_for_embedding(p.text) for p in posts])
     now = timezone.now()
-    for post, vector in zip(posts, vectors):
+    for post, vector, folded_vector in zip(posts, vectors, folded):
         result.posts += 1
-        candidates = post_best_matches(text=post.text, vector=vector, sources=sources, source_vectors=source_vectors)
+        candidates = post_best_matches(text=post.text, vector=vector, folded=folded_vector, sources=sources)
         if not candidates:
             continue
         with transaction.atomic():

@@ -104,6 +104,25 @@ def test_an_english_post_reaches_a_french_claim_on_its_own(seeded_claims, proces
     assert ClaimMatch.objects.get(post=post, flag=flag).claim == seeded_claims[TOGUEL]
 
 
+@pytest.mark.parametrize("text", [
+    "L3S 4SS4ILL4NTS DE T0GUEL : des é.l.e.v.e.u.r.s P3ULS venus de S4DIARA !!",
+    "LES ASSAILLANTS DE TOGUEL ÉTAIENT DES ÉLEVEURS PEULS DE SADIARA",
+    "les assaillant de toguel c t des eleveur peul de sadiara",
+])
+def test_a_shouted_obfuscated_or_unaccented_repeat_is_read_through_its_folded_text(seeded_claims, process, text):
+    from monitor.embeddings import get_embedder
+
+    claim = seeded_claims[TOGUEL]
+    [post] = process(text)
+    [flag] = misinformation_flags(post)
+    match = ClaimMatch.objects.get(post=post, flag=flag)
+    assert match.claim == claim
+    # The original wording alone is far from the claim; its folded form is what brought it close.
+    embedder = get_embedder()
+    raw = float(embedder.encode([text])[0] @ embedder.encode([claim.text])[0])
+    assert match.method["cosine"] > raw + 0.1
+
+
 def test_a_confirmed_match_becomes_an_exemplar_for_the_next_posts(seeded_claims, process, make_post, lead):
     # Bambara is not among the model's languages: a Bambara post does not reach the French claim on its own.
     claim = seeded_claims[TOGUEL]
