@@ -145,24 +145,13 @@ def test_each_targeted_community_gets_its_own_detection():
         "Ne tuez pas les Peuls.",
         "Il faut arrêter de chasser les Peuls de leurs terres.",
         "Fulani are not animals.",
-    ],
-)
-def test_negated_hostility_is_not_flagged_and_says_why(text):
-    d = _peul(text)
-    assert d is not None and d.score < THRESHOLD
-    assert "dampener:negation" in _rules(d, "dampener")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # "ne VERBE pas les Peuls": the term is linked to the community through "pas", then negated.
         "Je ne déteste pas les Peuls.",
         "Nous ne méprisons pas les Peuls, au contraire.",
         "Ne chassez jamais les Peuls de leurs terres.",
     ],
 )
-def test_a_french_negation_around_the_verb_is_read_and_dampens_it(text):
-    # "ne VERBE pas les Peuls": the term is linked to the community through "pas", then negated.
+def test_negated_hostility_is_not_flagged_and_says_why(text):
     d = _peul(text)
     assert d is not None and d.score < THRESHOLD
     assert "dampener:negation" in _rules(d, "dampener")
