@@ -85,7 +85,7 @@ DEBUNK_CUES = (
     "dement", "dementi", "contrairement a ce qui", "contrairement aux rumeurs", "fact check", "fact checking",
     "verification", "nous avons verifie", "en realite", "rumeur", "rumeurs", "fausse information",
     "fausses informations", "desinformation", "manipulation", "n a jamais eu lieu", "ne montre pas",
-    "ancienne video", "video recyclee", "photo recyclee", "sortie de son contexte", "hors contexte",
+    "ancienne video", "video recyclee", "photo recyclee", "de son contexte", "de leur contexte", "hors contexte",
     "pas vrai", "c est faux", "ne partagez pas", "arretez de partager", "ne relayez pas", "attention a",
     "mensonge", "mensonges", "infonde", "infondee", "aucune preuve",
     # English

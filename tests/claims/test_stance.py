@@ -45,3 +45,14 @@ def test_word_similarity_forgives_inflection_and_typos_but_not_other_words():
     assert word_similarity("killed", "killing") == 1.0
     assert word_similarity("ignorance", "ignoratns") >= 0.5  # a typo after the stem
     assert word_similarity("marche", "bandits") == 0.0
+
+
+@pytest.mark.parametrize("post", [
+    "Attention : ces photos des « 50 soldats tués hier » sont sorties de leur contexte, elles datent de 2019.",
+    "Cette vidéo est tirée de son contexte : elle ne montre pas l'attaque d'hier.",
+    "Those photos of 50 soldiers killed yesterday are out of context: they are from 2019.",
+])
+def test_out_of_context_in_any_gender_or_number_is_a_debunk(post):
+    claim = "Photos show 50 soldiers killed in yesterday's attack."
+    stance = post_stance(claim=text_prepare(claim), post=text_prepare(post))
+    assert not stance.asserts and any(c["cue"] == "debunk" for c in stance.cues)
