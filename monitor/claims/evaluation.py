@@ -31,7 +31,7 @@ def _embed(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 def cosine_matrix(posts: list[str], sources: list[str]) -> np.ndarray:
     """posts × sources cosines, the better of original and folded texts, as the matcher scores them."""
     (p, pf), (s, sf) = _embed(posts), _embed(sources)
-    return np.maximum(p @ s.T, pf @ sf.T)
+    return matching.best_cosines(vector=p, folded=pf, sources=s, folded_sources=sf)
 
 
 @dataclass
@@ -44,10 +44,9 @@ class PairOutcome:
 
 
 def pair_outcomes(rows: list[dict], *, threshold: float | None = None) -> list[PairOutcome]:
-    """Score every (text_a as claim, text_b as post) pair; one encode call per side."""
+    """Score every (text_a as claim, text_b as post) pair, as the matcher does (original and folded texts)."""
     threshold = matching.MATCH_THRESHOLD if threshold is None else threshold
-    (claims, claims_folded), (posts, posts_folded) = _embed([r["text_a"] for r in rows]), _embed([r["text_b"] for r in rows])
-    cosines = np.maximum(np.sum(claims * posts, axis=1), np.sum(claims_folded * posts_folded, axis=1))
+    cosines = np.diag(cosine_matrix([r["text_b"] for r in rows], [r["text_a"] for r in rows]))
     out = []
     for r, cosine in zip(rows, cosines):
         claim, post = matching.text_prepare(r["text_a"]), matching.text_prepare(r["text_b"])

@@ -198,8 +198,9 @@ def text_for_embedding(text: str) -> str:
 
 def best_cosines(*, vector: np.ndarray, folded: np.ndarray, sources: np.ndarray,
                  folded_sources: np.ndarray) -> np.ndarray:
-    """Cosine of one post to each source: the better of original-to-original and folded-to-folded."""
-    return np.maximum(sources @ vector, folded_sources @ folded)
+    """Cosine of a post (a vector; or each post, rows of a matrix) to each source: the better of
+    original-to-original and folded-to-folded."""
+    return np.maximum(vector @ sources.T, folded @ folded_sources.T)
 
 
 def combined_score(*, cosine: float, lexical: float) -> float:
