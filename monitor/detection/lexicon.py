@@ -239,21 +239,25 @@ class Compiled:
 # Words and names that a one-letter slip of a community name produces ("Foulbé" → "foule",
 # "Bambara" → "Bamba", a Senegalese saint): never read as the name.
 _NOT_MISSPELT = frozenset(
-    "foule foules dones pules peles bamba maline mboro dogos sonke mamar mares mures chine chines mrs".split()
+    "foule foules dones pules peles bamba maline mboro dogos sonke mamar mares mures chine chines mrs mois".split()
 )
 
 
 def _misspellings(
-    names: set[str], taken: set[str], *, min_swap: int, min_delete: int, min_form: int = 4
+    names: set[str], taken: set[str], *, min_swap: int, min_delete: int, min_form: int = 4,
+    owners: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, str]:
     """Two swapped neighbours, or one deleted letter in a long word; the first letter kept.
 
     Writers drop or swap a letter to slip past keyword filters ("Fualni", "vremine");
     substitutions are left out because they make real words ("peuls" → "peurs"), and
     deletions from short words too ("chases" → "cases").
+
+    A slip that two words could have produced is dropped, unless ``owners`` (word → the
+    communities it names) says both name the same communities ("Pul" from "Peul" or "Pullo"):
+    it is then read as the one that keeps the slip's last letter.
     """
-    variants: dict[str, str] = {}
-    ambiguous: set[str] = set()
+    variants: dict[str, set[str]] = {}
     for name in names:
         if len(name) < min_swap or not name.isalpha():
             continue
@@ -267,10 +271,13 @@ def _misspellings(
                 continue
             if form == name or form[0] != name[0] or form in taken or form in _NOT_MISSPELT:
                 continue
-            if form in variants and variants[form] != name:
-                ambiguous.add(form)
-            variants[form] = name
-    return {k: v for k, v in variants.items() if k not in ambiguous}
+            variants.setdefault(form, set()).add(name)
+    out: dict[str, str] = {}
+    for form, sources in variants.items():
+        if len(sources) > 1 and (owners is None or len({owners.get(n) for n in sources}) > 1):
+            continue
+        out[form] = min(sources, key=lambda n: (n[-1] != form[-1], len(n), n))
+    return out
 
 
 def _word_keys(raw: str, *, where: str) -> list[str]:
@@ -445,12 +452,14 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
 
     for index in (names, main):
         vocabulary.update(k for k in index.words if len(k) >= 2 and k.isalpha())
-    name_words = {
-        w
-        for ps in names.by_word.values() for p in ps
-        if p.rule.kind == "mention" and len(p.slots) == 1
-        for w in p.slots[0].words
-    }
+    name_owners: dict[str, set[str]] = {}
+    for ps in names.by_word.values():
+        for p in ps:
+            if p.rule.kind == "mention" and len(p.slots) == 1:
+                for w in p.slots[0].words:
+                    name_owners.setdefault(w, set()).update(p.rule.slugs)
+    name_words = set(name_owners)
+    owners = {w: frozenset(s) for w, s in name_owners.items()}
     function = word_set("function") | word_set("copula")
     # Hostile words that stand alone ("vermine", "degoutants"), not the small words of phrases.
     hostile_words = {
@@ -463,10 +472,10 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
     taken = vocabulary | common_words() | function
     # Names last: where a slip could be a name or a hostile word, it is read as the name.
     misspelt = _misspellings(hostile_words, taken, min_swap=6, min_delete=8)
-    misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6)
+    misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6, owners=owners)
     # Short names lose a letter too ("Pul", "Puls", "Dgon"); a capital says a name is meant.
     misspelt_capital = {
-        k: v for k, v in _misspellings(name_words, taken, min_swap=4, min_delete=4, min_form=3).items()
+        k: v for k, v in _misspellings(name_words, taken, min_swap=4, min_delete=4, min_form=3, owners=owners).items()
         # A cut-off ending ("Boz", "Ara") is an abbreviation or another word more often than a slip.
         if k not in misspelt and k not in _NOT_MISSPELT and len(v) <= 7 and k[-1] == v[-1]
     }

@@ -444,6 +444,16 @@ def test_a_capitalised_short_name_missing_a_letter_is_read_as_the_name():
     assert "boz" not in compiled_rules().misspelt_capital
 
 
+def test_a_slip_two_names_of_one_community_could_produce_is_still_that_community():
+    # "Pul" is one letter from "Peul" and from "Pullo": both name the Peul, so it is no ambiguity.
+    assert compiled_rules().misspelt_capital.get("pul") == "peul"
+    d = _peul("Je ne ferai jamais confiance à un Pul, jamais.")
+    assert d is not None and d.score >= THRESHOLD
+    # A real word a slip produces is never read as the name ("Mois" is not "Mossi").
+    assert "mois" not in compiled_rules().misspelt_capital
+    assert not lexicon_analyse("Mois de galère au marché : tout augmente.").mentions
+
+
 def test_a_community_inside_a_relative_clause_about_the_verbs_own_object_is_not_the_target():
     assert _peul("Il faut neutraliser les bandits armés qui rançonnent les Peuls de Douentza.") is None
     assert _peul("Arrest the gunmen who attacked the Fulani herders.") is None
