@@ -466,3 +466,19 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
     assert d is None or d.score < THRESHOLD
     if d is not None:
         assert "dampener:negation" in _rules(d, "dampener")
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("The Fulani should be chased out of Mopti before the rains.", True),
+        ("Those Fula herders must be driven away from our wells.", True),
+        ("Les Peuls, vos jours dans ce marché sont comptés.", True),
+        ("Fula traders, your days in this town are numbered.", True),
+        # The same words negated, or reported, are not an attack.
+        ("No Fulani family should be chased away from the river.", False),
+        ("Fulani herders were driven out of the village by a militia, the prefect said.", False),
+    ],
+)
+def test_exclusion_in_the_passive_and_threats_with_words_between_are_read(text, flagged):
+    assert _flagged(text) is flagged, text

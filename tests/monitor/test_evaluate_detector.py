@@ -126,7 +126,7 @@ def test_it_refuses_bad_jsonl_lines_with_their_line_number(tmp_path, line, messa
 
 
 def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena():
-    """seeds/eval/dev_set.csv measures the detector honestly only if no sentence of it is trained on."""
+    """seeds/eval/dev_set.csv and contrast_set.csv measure the detector honestly only if no sentence of them is trained on."""
     from collections import Counter
 
     from monitor.communities import seeds_dir
@@ -134,11 +134,12 @@ def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena
     from monitor.detection.normalise import text_normalise
 
     cases = cases_read(seeds_dir() / "eval" / "dev_set.csv")
-    assert len({c.case_id for c in cases}) == len(cases)
-    texts = [text_normalise(c.text).text for c in cases]
-    assert len(texts) == len(set(texts)), "a dev sentence is repeated"
+    contrast = cases_read(seeds_dir() / "eval" / "contrast_set.csv")
+    assert len({c.case_id for c in cases + contrast}) == len(cases) + len(contrast)
+    texts = [text_normalise(c.text).text for c in cases + contrast]
+    assert len(texts) == len(set(texts)), "a held-out sentence is repeated"
     trained = {text_normalise(r["text"]).text for r in exemplars_read()}
-    leaked = {c.case_id for c, t in zip(cases, texts) if t in trained}
+    leaked = {c.case_id for c, t in zip(cases + contrast, texts) if t in trained}
     assert not leaked, leaked
     per = Counter(c.functionality for c in cases)
     # The phenomena the detector was weak on each have their own held-out cases.
