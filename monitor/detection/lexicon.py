@@ -83,6 +83,8 @@ DAMPENING = {
 # Dampeners that say the hostile words are not the author's own claim (negated, reported under a verb of
 # saying, condemned): the learned parts read words, not scope, so these lower their score too.
 SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embedding"})
+# Dampeners that an endorsement ("il a raison", "so true") cancels: the author agrees with the words reported.
+ENDORSABLE = frozenset({"reporting", "embedding", "quotation"})
 # Subjects that make a verb of saying or believing the author's own ("je pense que", "we say").
 FIRST_PERSON = frozenset("je j nous moi i we".split())
 SPEECH_SUBJECT_REACH = 4
@@ -1340,6 +1342,11 @@ def _apply_dampeners(
     embedded = _embedding_verb(post, hit, cues, negations)
     if embedded is not None:
         note("embedding", embedded)
+    endorsed = cues.get("endorsement", [])
+    if endorsed and any(kind in ENDORSABLE for kind, _s, _e in found):
+        # "Mon oncle dit que les Peuls sont des serpents, et il a raison": the author makes the report theirs.
+        found = [f for f in found if f[0] not in ENDORSABLE]
+        hit.cues.append(endorsed[0])
     for kind, _s, _e in found:
         hit.weight *= DAMPENING[kind]
         if kind in SCOPE_DAMPENERS:

@@ -482,3 +482,25 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
 )
 def test_exclusion_in_the_passive_and_threats_with_words_between_are_read(text, flagged):
     assert _flagged(text) is flagged, text
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        # Reported words the author agrees with are the author's own claim.
+        ("Mon voisin répète que les Peuls sont des rats, et il a bien raison.", True),
+        ("My cousin wrote that the Fulani are vermin. So true.", True),
+        # Reported and rejected, or reported alone, they are not.
+        ("Mon voisin répète que les Peuls sont des rats. Il a tort.", False),
+        ("My cousin wrote that the Fulani are vermin. I don't agree at all.", False),
+        ("My cousin wrote that the Fulani are vermin.", False),
+    ],
+)
+def test_an_endorsed_report_is_the_authors_own_claim(text, flagged):
+    assert _flagged(text) is flagged, text
+
+
+def test_a_rhetorical_question_does_not_negate_what_it_asserts():
+    d = detect_text("Isn't it clear the Fulani are parasites?")
+    assert d and max(x.score for x in d) >= THRESHOLD
+    assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
