@@ -98,6 +98,17 @@ CALL_REACH = 8
 MAX_GAP = 3
 # Second halves of French negations ("ne ... pas"), skipped between a pattern's words.
 NEGATION_TAILS = frozenset({"pas", "jamais", "point", "guere", "plus"})
+# A negation a hostile phrase may have inside it without a pattern saying so: "le Mali ne serait pas mieux
+# sans eux", "Mali would not be better without them". The phrase is still read, and the negation dampens it.
+NEGATION_SKIPS = NEGATION_TAILS | {"ne", "n", "not", "never"}
+# A hostile pattern with one of these words in it is negative in itself ("pas des humains", "not welcome",
+# "don't belong", Bambara "hinɛ tɛ"): a negation inside its match is part of it, not a negation of it.
+# "plus" is left out: in a pattern it says "more" ("plus sales"), and a "ne ... plus" pattern has its "ne".
+NEGATION_WORDS_RAW = (
+    "ne n pas jamais point guère aucun aucune rien personne nul ni non "
+    "not never no t nobody none nothing neither nor cannot "
+    "tɛ tɛna ma"
+)
 COPULA_GAP = 8
 # "Les Peuls sont [la pire espèce de] vermine": after the copula, a few words of any kind.
 PREDICATE_REACH = 6
@@ -186,6 +197,7 @@ class Rule:
 class Pattern:
     slots: tuple[Slot, ...]
     rule: Rule
+    negative: bool = False  # a hostile pattern with a negation word of its own (see NOT_NEGATION_WORDS)
 
 
 @dataclass
@@ -348,9 +360,17 @@ def _prefix(raw: str, *, where: str) -> str:
     return keys[0]
 
 
-def _add(index: Index, text: str, rule: Rule, *, where: str) -> None:
+def _add(index: Index, text: str, rule: Rule, *, where: str, negation_words: frozenset[str] = frozenset()) -> None:
     slots = _parse_pattern(text, where=where)
-    index.add(Pattern(slots, rule))
+    negative = any(
+        slot.words & negation_words or any(set(phrase) & negation_words for phrase in slot.phrases) for slot in slots
+    )
+    index.add(Pattern(slots, rule, negative))
+
+
+def _negation_words() -> frozenset[str]:
+    """``NEGATION_WORDS_RAW`` folded as pattern words are."""
+    return frozenset(k for w in NEGATION_WORDS_RAW.split() for k in _word_keys(w, where="NEGATION_WORDS_RAW"))
 
 
 def _cue_entries(value: Any, *, where: str) -> list[tuple[str, str, bool]]:
@@ -411,6 +431,7 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
 
     # 2. The lexicon.
     data = yaml.safe_load(lexicon_path.read_text(encoding="utf-8"))
+    negation_words = _negation_words()
     for category, per_lang in (data.get("categories") or {}).items():
         if category not in SEVERITY:
             raise ValueError(f"lexicon.yaml: unknown category {category!r}")
@@ -432,7 +453,7 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
                 for p in entry["patterns"]:
                     if not isinstance(p, str):
                         raise ValueError(f"{where}: pattern {p!r} is not a string; quote it")
-                    _add(main, p, rule, where=where)
+                    _add(main, p, rule, where=where, negation_words=negation_words)
     for cue, value in (data.get("cues") or {}).items():
         if cue in ("copula", "function", "clause_break"):
             continue
@@ -527,6 +548,7 @@ class Match:
     rule: Rule
     start: int  # token indexes, end exclusive
     end: int
+    negative: bool = False  # its pattern has a negation word of its own ("pas des humains", "not welcome")
 
 
 @dataclass
@@ -726,7 +748,7 @@ def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: Menti
         # The second half of a French negation sits between a verb and its object ("je ne hais PAS les
         # Peuls", "ne chassez JAMAIS les Dogons"): the term is still read, and its negation dampens it.
         if si + 1 < len(slots) and slot.kind == WORD:
-            ends += [e + 1 for e in ends if e < n and tokens[e].sent == sent and tokens[e].key in NEGATION_TAILS]
+            ends += [e + 1 for e in ends if e < n and tokens[e].sent == sent and tokens[e].key in NEGATION_SKIPS]
         best = None
         for end in ends:
             r = step(si + 1, end)
@@ -747,7 +769,7 @@ def _find(index: Index, tokens: list[Token], mention_ends: MentionEnds) -> list[
         for pattern in candidates:
             end = _match_at(pattern, tokens, k, mention_ends)
             if end is not None and end > k:
-                found.append(Match(pattern.rule, k, end))
+                found.append(Match(pattern.rule, k, end, negative=pattern.negative))
     return found
 
 
@@ -799,6 +821,7 @@ class Hit:
     cues: list[Match] = field(default_factory=list)
     dampeners: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, start, end) in normalised text
     scope: float = 1.0  # product of the SCOPE_DAMPENERS applied
+    negative: bool = False  # the hostile phrase has a negation of its own (``Match.negative``)
 
 
 class _Post:
@@ -997,7 +1020,7 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
     not_negating = calls + cues.get("not_negation", [])
     negations = [
         n for n in dampeners.get("negation", [])
-        if not any(_inside(n.start, n.end, h.start, h.end) for h in hostile)
+        if not any(_inside(n.start, n.end, h.start, h.end) and h.negative for h in hostile)
         and not any(_overlaps(n.start, n.end, c.start, c.end) for c in not_negating)
     ]
     # Only a negation that negates something is a signal for the learned detector.
@@ -1018,7 +1041,8 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
             factor = (BLAME_FACTOR if strict_blame else LINK_FACTOR[rule.needs]).get(relation)
             if not factor:
                 continue
-            hits.append(Hit(rule, rule.category, h.start, h.end, rule.strength * factor, target))
+            hits.append(Hit(rule, rule.category, h.start, h.end, rule.strength * factor, target,
+                            negative=h.negative))
     # A community said to be an armed group: "les Peuls sont la katiba Macina".
     for a in actors:
         if not a.armed:
@@ -1294,7 +1318,8 @@ def _apply_dampeners(
         found.append((kind, tokens[match.start].start, tokens[match.end - 1].end))
 
     for n in negations:
-        if _inside(n.start, n.end, hit.start, hit.end):
+        inside = _inside(n.start, n.end, hit.start, hit.end)
+        if inside and hit.negative:
             continue
         wraps = n.start <= hit.start and hit.end <= n.end
         before = n.end <= hit.start and tokens[n.start].clause == clause and hit.start - n.end <= NEGATION_REACH
@@ -1302,7 +1327,7 @@ def _apply_dampeners(
         # "ne déteste pas les Peuls": the negation opens before the term and closes inside it (not when
         # the term starts at the negation's last word: "ne sont pas des humains" is hostile).
         straddles = n.start < hit.start < n.end - 1
-        if wraps or before or in_predication or straddles:
+        if inside or wraps or before or in_predication or straddles:
             note("negation", n)
             break
     for c in dampeners.get("reporting", []):

@@ -504,3 +504,21 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
     d = detect_text("Isn't it clear the Fulani are parasites?")
     assert d and max(x.score for x in d) >= THRESHOLD
     assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        # A negation inside a hostile phrase that does not say one itself negates it.
+        ("Mopti would not be better off without the Fulani, it would be empty.", False),
+        ("Le pays ne serait jamais meilleur sans les Peuls.", False),
+        ("The Fulani must never be deported.", False),
+        # The same phrases unnegated, and phrases whose negation is their own, stay hostile.
+        ("Mopti would be better off without the Fulani.", True),
+        ("Le pays serait meilleur sans les Peuls.", True),
+        ("The Fulani are not welcome in Mopti.", True),
+        ("Les Peuls ne sont pas des humains.", True),
+    ],
+)
+def test_a_negation_inside_a_hostile_phrase_negates_it_unless_the_phrase_is_negative_itself(text, flagged):
+    assert _flagged(text) is flagged, text
