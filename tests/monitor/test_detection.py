@@ -471,6 +471,7 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
 @pytest.mark.parametrize(
     "text, flagged",
     [
+        # Exclusion in the passive and other tenses; threats with words between their parts.
         ("The Fulani should be chased out of Mopti before the rains.", True),
         ("Those Fula herders must be driven away from our wells.", True),
         ("Les Peuls, vos jours dans ce marché sont comptés.", True),
@@ -478,15 +479,6 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         # The same words negated, or reported, are not an attack.
         ("No Fulani family should be chased away from the river.", False),
         ("Fulani herders were driven out of the village by a militia, the prefect said.", False),
-    ],
-)
-def test_exclusion_in_the_passive_and_threats_with_words_between_are_read(text, flagged):
-    assert _flagged(text) is flagged, text
-
-
-@pytest.mark.parametrize(
-    "text, flagged",
-    [
         # Reported words the author agrees with are the author's own claim.
         ("Mon voisin répète que les Peuls sont des rats, et il a bien raison.", True),
         ("My cousin wrote that the Fulani are vermin. So true.", True),
@@ -494,21 +486,6 @@ def test_exclusion_in_the_passive_and_threats_with_words_between_are_read(text, 
         ("Mon voisin répète que les Peuls sont des rats. Il a tort.", False),
         ("My cousin wrote that the Fulani are vermin. I don't agree at all.", False),
         ("My cousin wrote that the Fulani are vermin.", False),
-    ],
-)
-def test_an_endorsed_report_is_the_authors_own_claim(text, flagged):
-    assert _flagged(text) is flagged, text
-
-
-def test_a_rhetorical_question_does_not_negate_what_it_asserts():
-    d = detect_text("Isn't it clear the Fulani are parasites?")
-    assert d and max(x.score for x in d) >= THRESHOLD
-    assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
-
-
-@pytest.mark.parametrize(
-    "text, flagged",
-    [
         # A negation inside a hostile phrase that does not say one itself negates it.
         ("Mopti would not be better off without the Fulani, it would be empty.", False),
         ("Le pays ne serait jamais meilleur sans les Peuls.", False),
@@ -520,5 +497,12 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
         ("Les Peuls ne sont pas des humains.", True),
     ],
 )
-def test_a_negation_inside_a_hostile_phrase_negates_it_unless_the_phrase_is_negative_itself(text, flagged):
+def test_passive_exclusion_endorsed_reports_and_negations_inside_a_phrase_are_read(text, flagged):
     assert _flagged(text) is flagged, text
+
+
+def test_a_rhetorical_question_does_not_negate_what_it_asserts():
+    d = detect_text("Isn't it clear the Fulani are parasites?")
+    assert d and max(x.score for x in d) >= THRESHOLD
+    assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
+
