@@ -197,7 +197,7 @@ class Rule:
 class Pattern:
     slots: tuple[Slot, ...]
     rule: Rule
-    negative: bool = False  # a hostile pattern with a negation word of its own (see NOT_NEGATION_WORDS)
+    negative: bool = False  # a hostile pattern with a negation word of its own (see NEGATION_WORDS_RAW)
 
 
 @dataclass
@@ -746,7 +746,9 @@ def _match_at(pattern: Pattern, tokens: list[Token], k: int, mention_ends: Menti
         for kind in slot.placeholders:
             ends.extend(mention_ends[kind].get(i, ()))
         # The second half of a French negation sits between a verb and its object ("je ne hais PAS les
-        # Peuls", "ne chassez JAMAIS les Dogons"): the term is still read, and its negation dampens it.
+        # Peuls", "ne chassez JAMAIS les Dogons"), and a whole negation may sit between a phrase's words
+        # ("Mali would NOT be better without", "ne serait PAS mieux sans"): the phrase is still read, and
+        # its negation dampens it (``NEGATION_SKIPS``).
         if si + 1 < len(slots) and slot.kind == WORD:
             ends += [e + 1 for e in ends if e < n and tokens[e].sent == sent and tokens[e].key in NEGATION_SKIPS]
         best = None
