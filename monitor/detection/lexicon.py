@@ -1055,6 +1055,7 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
                 rule = Rule("hostile", a.rule_ids[0], category="collective_blame", strength=ACTOR_EQUATION_WEIGHT)
                 weight = ACTOR_EQUATION_WEIGHT * BLAME_FACTOR[relation]
                 hits.append(Hit(rule, "collective_blame", a.start, a.end, weight, m))
+    hits += _denied_praise(post, communities, cues, negations)
     # A slur names its target and is hostile by itself.
     for m in communities:
         for r in m.slur_rules:
@@ -1077,6 +1078,44 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
             scope[slug] = max(scope.get(slug, 0.0), hit.scope)
     praised = _praised(post, communities, cues, negations, set(scope))
     return Analysis(_assemble(post, hits), mentions, frozenset(signals), signal_spans, scope=scope, praised=praised)
+
+
+def _denied_praise(
+    post: _Post, communities: list[Mention], cues: dict[str, list[Match]], negations: list[Match]
+) -> list[Hit]:
+    """A good quality (``cues.positive``) denied to a community named before it, in its clause: derogation.
+
+    "Les Peuls ne sont pas honnêtes", "aucun Dogon n'est honnête", "the Fulani are not brave". Only the
+    community itself counts, not a noun it qualifies ("mes voisins peuls"). The negation is part of the
+    attack (the hit spans it and is ``negative``); other dampeners (reporting, counter-speech, a question)
+    still apply.
+    """
+    tokens = post.tokens
+    rule = Rule("hostile", "lexicon:denied_praise", category="derogation", strength=STRENGTH["medium"])
+    out: list[Hit] = []
+    for p in cues.get("positive", []):
+        clause = tokens[p.start].clause
+        # A negation of the quality's own language: Bambara "ni" ("and") is not French "ni".
+        denied = [
+            n for n in negations
+            if tokens[n.start].clause == clause and n.end <= p.start and p.start - n.end <= NEGATION_REACH
+            and n.rule.lang in ("", p.rule.lang)
+        ]
+        if not denied:
+            continue
+        start = denied[-1].start
+        for m in communities:
+            if m.misspelt or m.start >= p.start or tokens[m.start].clause != clause:
+                continue
+            # The community itself, not some of its members ("mes voisins peuls ne sont pas gentils").
+            before = tokens[m.start - 1] if m.start else None
+            if before is not None and before.clause == clause and before.key not in post.compiled.function \
+                    and not any(n.start <= m.start - 1 < n.end for n in negations):
+                continue
+            term = " ".join(t.key for t in tokens[p.start:p.end])
+            named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category, strength=rule.strength, term=term)
+            out.append(Hit(named, "derogation", min(start, m.start), p.end, named.strength, m, negative=True))
+    return out
 
 
 def _praised(

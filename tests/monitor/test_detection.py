@@ -506,3 +506,22 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
     assert d and max(x.score for x in d) >= THRESHOLD
     assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
 
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        # A good quality denied to the whole community is derogation.
+        ("Les Peuls ne sont jamais honnêtes en affaires.", True),
+        ("Aucun Peul n'est courageux quand il faut se battre.", True),
+        ("Fulani are not honest people, everyone knows it.", True),
+        # Denying a bad quality, praising, denying it of a few members, or reporting it to reject it is not.
+        ("Les Peuls ne sont pas paresseux, arrêtez.", False),
+        ("Les Peuls sont honnêtes et travailleurs.", False),
+        ("Mes collègues peuls ne sont pas gentils avec moi ce matin.", False),
+        ("Dire que les Peuls ne sont pas honnêtes, c'est faux et raciste.", False),
+        ("Fulaw ye balimaw ye, an bɛɛ ye kelen ye.", False),
+    ],
+)
+def test_a_good_quality_denied_to_a_community_is_derogation(text, flagged):
+    assert _flagged(text) is flagged, text
