@@ -495,22 +495,6 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         ("Le pays serait meilleur sans les Peuls.", True),
         ("The Fulani are not welcome in Mopti.", True),
         ("Les Peuls ne sont pas des humains.", True),
-    ],
-)
-def test_passive_exclusion_endorsed_reports_and_negations_inside_a_phrase_are_read(text, flagged):
-    assert _flagged(text) is flagged, text
-
-
-def test_a_rhetorical_question_does_not_negate_what_it_asserts():
-    d = detect_text("Isn't it clear the Fulani are parasites?")
-    assert d and max(x.score for x in d) >= THRESHOLD
-    assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
-
-
-
-@pytest.mark.parametrize(
-    "text, flagged",
-    [
         # A good quality denied to the whole community is derogation.
         ("Les Peuls ne sont jamais honnêtes en affaires.", True),
         ("Aucun Peul n'est courageux quand il faut se battre.", True),
@@ -523,5 +507,13 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
         ("Fulaw ye balimaw ye, an bɛɛ ye kelen ye.", False),
     ],
 )
-def test_a_good_quality_denied_to_a_community_is_derogation(text, flagged):
+def test_passive_exclusion_endorsed_reports_negations_and_denied_praise_are_read(text, flagged):
     assert _flagged(text) is flagged, text
+
+
+def test_a_rhetorical_question_does_not_negate_what_it_asserts():
+    d = detect_text("Isn't it clear the Fulani are parasites?")
+    assert d and max(x.score for x in d) >= THRESHOLD
+    assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
+
+
