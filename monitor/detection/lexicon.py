@@ -132,11 +132,16 @@ ORDER_OPENERS = frozenset(
 CONJUNCTIONS = frozenset("et ou ni and or".split())
 RELATIVES = frozenset("qui who which that".split())
 # Articles that open a noun phrase: after a verb, the phrase is its object.
-ARTICLES = frozenset("le la les l un une des ces ce cette the a an these those this that".split())
+ARTICLES = frozenset("le la les l un une des ces ce cete the a an these those this that".split())
 PREPOSITIONS = frozenset(
     "contre envers pour avec sur sans chez parmi entre par de des du d against towards toward for with on about "
     "of among between by".split()
 )
+# Word keys are folded like the post: a doubled letter collapses ("all" → "al", "cette" → "cete").
+COMPARISON = frozenset("que qu as than".split())
+PARTIAL = frozenset("tous toutes al every".split())
+# Words that put a community out of the picture: a good thing said next to "sans les Peuls" is not praise.
+ABSENCE = frozenset("sans avant sauf hormis without before except".split())
 SENTENCE_END = frozenset(".!?…\n")
 CLAUSE_PUNCT = frozenset(",;:()[]{}–—|")
 OPEN_QUOTES = frozenset("«“„")
@@ -865,6 +870,13 @@ class _Post:
             k -= 1
         return k >= 0 and self.tokens[k].key in PREPOSITIONS and self.tokens[k].sent == self.tokens[m.start].sent
 
+    def after_absence(self, m: Mention) -> bool:
+        """Is the mention the object of "sans", "without", "avant", "before" ("paisible sans les Peuls")?"""
+        k = m.start - 1
+        while k >= 0 and self.tokens[k].key in ARTICLES:
+            k -= 1
+        return k >= 0 and self.tokens[k].key in ABSENCE and self.tokens[k].sent == self.tokens[m.start].sent
+
     def is_genitive(self, m: Mention) -> bool:
         """"les bœufs des Peuls": the Peuls are not the subject of what follows."""
         k = m.start
@@ -1056,6 +1068,7 @@ def lexicon_analyse(text: str, *, language: str = "", compiled: Compiled | None 
                 weight = ACTOR_EQUATION_WEIGHT * BLAME_FACTOR[relation]
                 hits.append(Hit(rule, "collective_blame", a.start, a.end, weight, m))
     hits += _denied_praise(post, communities, cues, negations)
+    hits += _denied_liking(post, communities, cues, negations)
     # A slur names its target and is hostile by itself.
     for m in communities:
         for r in m.slur_rules:
@@ -1103,9 +1116,24 @@ def _denied_praise(
         ]
         if not denied:
             continue
+        # A comparison praises someone ("jamais vu un Peul aussi gentil que toi"); "pas tous", "not all"
+        # deny only a generalisation.
+        after = tokens[p.end].key if p.end < len(tokens) else ""
+        if after in COMPARISON or any(tokens[k].key in PARTIAL for n in denied for k in range(n.start, p.start)):
+            continue
         start = denied[-1].start
         for m in communities:
-            if m.misspelt or m.start >= p.start or tokens[m.start].clause != clause:
+            if m.misspelt or tokens[m.start].clause != clause:
+                continue
+            # The quality qualifies the name itself: "never met a polite Peul", "jamais connu un Peul honnête".
+            if m.end == p.start or p.end == m.start:
+                if min(m.start, p.start) > start:
+                    term = " ".join(t.key for t in tokens[p.start:p.end])
+                    named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category,
+                                 strength=rule.strength, term=term)
+                    out.append(Hit(named, "derogation", start, max(m.end, p.end), named.strength, m, negative=True))
+                continue
+            if m.start >= p.start:
                 continue
             # The community itself, not some of its members ("mes voisins peuls ne sont pas gentils").
             before = tokens[m.start - 1] if m.start else None
@@ -1115,6 +1143,41 @@ def _denied_praise(
             term = " ".join(t.key for t in tokens[p.start:p.end])
             named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category, strength=rule.strength, term=term)
             out.append(Hit(named, "derogation", min(start, m.start), p.end, named.strength, m, negative=True))
+    return out
+
+
+def _denied_liking(
+    post: _Post, communities: list[Mention], cues: dict[str, list[Match]], negations: list[Match]
+) -> list[Hit]:
+    """Liking, respect or trust (``cues.liking``) negated, with the community as its object: derogation.
+
+    "Je n'aime pas les Peuls", "I don't trust the Fulani", "je n'ai aucun respect pour les Dogons". The
+    community must come right after the verb or noun, with only small words between, in its clause:
+    "je n'aime pas qu'on insulte les Peuls" and "I don't like people who attack the Fulani" are left alone.
+    """
+    tokens = post.tokens
+    rule = Rule("hostile", "lexicon:denied_liking", category="derogation", strength=STRENGTH["medium"])
+    small = ARTICLES | PREPOSITIONS | post.compiled.function
+    out: list[Hit] = []
+    for p in cues.get("liking", []):
+        clause = tokens[p.start].clause
+        denied = [
+            n for n in negations
+            if tokens[n.start].clause == clause and n.start < p.start and n.rule.lang in ("", p.rule.lang)
+            and (n.end > p.start or p.start - n.end <= 2)
+        ]
+        if not denied:
+            continue
+        k = max(p.end, max(n.end for n in denied))
+        while k < len(tokens) and tokens[k].clause == clause and tokens[k].key in small \
+                and not any(m.start == k for m in communities) and k - p.end < 4:
+            k += 1
+        for m in communities:
+            if m.start != k or m.misspelt or tokens[m.start].clause != clause:
+                continue
+            term = " ".join(t.key for t in tokens[p.start:p.end])
+            named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category, strength=rule.strength, term=term)
+            out.append(Hit(named, "derogation", denied[-1].start, m.end, named.strength, m, negative=True))
     return out
 
 
@@ -1131,11 +1194,14 @@ def _praised(
     for kind in ("positive", "positive_act"):
         for p in cues.get(kind, []):
             sent = tokens[p.start].sent
-            if any(tokens[n.start].sent == sent for n in negations):
+            # A question asserts no praise ("Vous avez déjà vu un Peul honnête ?", "Marry a Fulani?").
+            if sent in post.questions or any(tokens[n.start].sent == sent for n in negations):
                 continue
             for m in communities:
                 if tokens[m.start].sent != sent or m.misspelt or (kind == "positive_act" and m.start < p.end):
                     continue
+                if post.after_absence(m):
+                    continue  # "le Mali serait paisible sans les Peuls": the good thing is their absence
                 out.update(s for s in m.slugs if s not in attacked)
     return frozenset(out)
 

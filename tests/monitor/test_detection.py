@@ -428,6 +428,11 @@ def test_a_negated_verb_of_belief_by_the_author_is_dampened():
         ("We should honour the Fulani nurses of Mopti hospital.", True),
         ("Les Peuls ne sont pas accueillants.", False),  # negated: nothing praised
         ("Les Peuls sont des voleurs, merci de les éviter.", False),  # attacked: not praised
+        ("Les Peules sont charmantes et tellement élégantes.", True),
+        ("I'd love to go out with a Fulani girl, they're so polite.", True),
+        ("Vous avez déjà vu un Peul honnête ?", False),  # a question asserts no praise
+        ("Le Mali serait magnifique sans les Peuls.", False),  # the good thing is their absence
+        ("Mali was peaceful before the Fulani came.", False),
     ],
 )
 def test_a_community_praised_without_negation_or_attack_is_noted(text, praised):
@@ -505,6 +510,21 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         ("Mes collègues peuls ne sont pas gentils avec moi ce matin.", False),
         ("Dire que les Peuls ne sont pas honnêtes, c'est faux et raciste.", False),
         ("Fulaw ye balimaw ye, an bɛɛ ye kelen ye.", False),
+        # The quality qualifying the name itself, denied: "never met a polite Peul".
+        ("I've never met a polite Peul in my whole life.", True),
+        ("Je n'ai jamais connu un Peul honnête, pas un seul.", True),
+        ("Not a single Fulani is hardworking.", True),
+        # A comparison that praises someone, or "not all", denies nothing of the community.
+        ("Je n'ai jamais vu un Peul aussi gentil que toi.", False),
+        ("Les Peuls ne sont pas tous gentils, comme partout.", False),
+        # Liking, respect or trust denied, the community as its object.
+        ("Je n'aime pas les Peuls.", True),
+        ("I don't trust the Fulani.", True),
+        ("Je n'ai aucun respect pour les Peuls.", True),
+        # ... not when the object is something else, or the words are judged.
+        ("Je n'aime pas qu'on insulte les Peuls.", False),
+        ("I don't like people who attack the Fulani.", False),
+        ("Ne pas aimer les Peuls, c'est du racisme.", False),
     ],
 )
 def test_passive_exclusion_endorsed_reports_negations_and_denied_praise_are_read(text, flagged):
