@@ -863,19 +863,16 @@ class _Post:
     def allowed_in_gap(self, i: int, covered: set[int]) -> bool:
         return self.tokens[i].key in self.compiled.function or i in covered
 
+    def after_word_of(self, m: Mention, words: frozenset[str]) -> bool:
+        """Is the word before the mention, past its articles and in its sentence, one of ``words``?"""
+        k = m.start - 1
+        while k >= 0 and self.tokens[k].key in ARTICLES:
+            k -= 1
+        return k >= 0 and self.tokens[k].key in words and self.tokens[k].sent == self.tokens[m.start].sent
+
     def after_preposition(self, m: Mention) -> bool:
         """Is the mention the object of a preposition ("contre les Peuls", "against Fulani")?"""
-        k = m.start - 1
-        while k >= 0 and self.tokens[k].key in ARTICLES:
-            k -= 1
-        return k >= 0 and self.tokens[k].key in PREPOSITIONS and self.tokens[k].sent == self.tokens[m.start].sent
-
-    def after_absence(self, m: Mention) -> bool:
-        """Is the mention the object of "sans", "without", "avant", "before" ("paisible sans les Peuls")?"""
-        k = m.start - 1
-        while k >= 0 and self.tokens[k].key in ARTICLES:
-            k -= 1
-        return k >= 0 and self.tokens[k].key in ABSENCE and self.tokens[k].sent == self.tokens[m.start].sent
+        return self.after_word_of(m, PREPOSITIONS)
 
     def is_genitive(self, m: Mention) -> bool:
         """"les bœufs des Peuls": the Peuls are not the subject of what follows."""
@@ -1104,7 +1101,6 @@ def _denied_praise(
     still apply.
     """
     tokens = post.tokens
-    rule = Rule("hostile", "lexicon:denied_praise", category="derogation", strength=STRENGTH["medium"])
     out: list[Hit] = []
     for p in cues.get("positive", []):
         clause = tokens[p.start].clause
@@ -1119,7 +1115,7 @@ def _denied_praise(
         # A comparison praises someone ("jamais vu un Peul aussi gentil que toi"); "pas tous", "not all"
         # deny only a generalisation.
         after = tokens[p.end].key if p.end < len(tokens) else ""
-        if after in COMPARISON or any(tokens[k].key in PARTIAL for n in denied for k in range(n.start, p.start)):
+        if after in COMPARISON or any(t.key in PARTIAL for t in tokens[min(n.start for n in denied):p.start]):
             continue
         start = denied[-1].start
         for m in communities:
@@ -1128,10 +1124,7 @@ def _denied_praise(
             # The quality qualifies the name itself: "never met a polite Peul", "jamais connu un Peul honnête".
             if m.end == p.start or p.end == m.start:
                 if min(m.start, p.start) > start:
-                    term = " ".join(t.key for t in tokens[p.start:p.end])
-                    named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category,
-                                 strength=rule.strength, term=term)
-                    out.append(Hit(named, "derogation", start, max(m.end, p.end), named.strength, m, negative=True))
+                    out.append(_denial_hit(post, "lexicon:denied_praise", p, m, start, max(m.end, p.end)))
                 continue
             if m.start >= p.start:
                 continue
@@ -1140,9 +1133,7 @@ def _denied_praise(
             if before is not None and before.clause == clause and before.key not in post.compiled.function \
                     and not any(n.start <= m.start - 1 < n.end for n in negations):
                 continue
-            term = " ".join(t.key for t in tokens[p.start:p.end])
-            named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category, strength=rule.strength, term=term)
-            out.append(Hit(named, "derogation", min(start, m.start), p.end, named.strength, m, negative=True))
+            out.append(_denial_hit(post, "lexicon:denied_praise", p, m, min(start, m.start), p.end))
     return out
 
 
@@ -1156,7 +1147,6 @@ def _denied_liking(
     "je n'aime pas qu'on insulte les Peuls" and "I don't like people who attack the Fulani" are left alone.
     """
     tokens = post.tokens
-    rule = Rule("hostile", "lexicon:denied_liking", category="derogation", strength=STRENGTH["medium"])
     small = ARTICLES | PREPOSITIONS | post.compiled.function
     out: list[Hit] = []
     for p in cues.get("liking", []):
@@ -1175,10 +1165,16 @@ def _denied_liking(
         for m in communities:
             if m.start != k or m.misspelt or tokens[m.start].clause != clause:
                 continue
-            term = " ".join(t.key for t in tokens[p.start:p.end])
-            named = Rule(rule.kind, f"{rule.rule_id}:{term}", category=rule.category, strength=rule.strength, term=term)
-            out.append(Hit(named, "derogation", denied[-1].start, m.end, named.strength, m, negative=True))
+            out.append(_denial_hit(post, "lexicon:denied_liking", p, m, denied[-1].start, m.end))
     return out
+
+
+def _denial_hit(post: _Post, rule_id: str, p: Match, m: Mention, start: int, end: int) -> Hit:
+    """A derogation hit on ``m`` over tokens ``start:end``, named after the denied word ``p``; its negation is
+    part of it (``negative``)."""
+    term = " ".join(t.key for t in post.tokens[p.start:p.end])
+    rule = Rule("hostile", f"{rule_id}:{term}", category="derogation", strength=STRENGTH["medium"], term=term)
+    return Hit(rule, "derogation", start, end, rule.strength, m, negative=True)
 
 
 def _praised(
@@ -1200,7 +1196,7 @@ def _praised(
             for m in communities:
                 if tokens[m.start].sent != sent or m.misspelt or (kind == "positive_act" and m.start < p.end):
                     continue
-                if post.after_absence(m):
+                if post.after_word_of(m, ABSENCE):
                     continue  # "le Mali serait paisible sans les Peuls": the good thing is their absence
                 out.update(s for s in m.slugs if s not in attacked)
     return frozenset(out)
