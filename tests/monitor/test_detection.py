@@ -535,5 +535,3 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
     d = detect_text("Isn't it clear the Fulani are parasites?")
     assert d and max(x.score for x in d) >= THRESHOLD
     assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
-
-
