@@ -52,6 +52,22 @@ from monitor.detection.normalise import Normalised, text_normalise, word_normali
 
 DETECTOR_ID = "lexicon-v1"
 
+# "ee" is kept: French feminine participles ("violentées", abused) must not become
+# adjectives ("violentes", violent).
+_SQUEEZE = re.compile(r"([^e])\1+")
+
+
+@lru_cache(maxsize=65536)
+def _squeeze(word: str) -> str:
+    """A doubled letter counts as one, so "Peuuls" and "massacrer" match "peuls" and "masacrer"."""
+    return _SQUEEZE.sub(r"\1", word)
+
+
+def _keys(words: str) -> frozenset[str]:
+    """Word keys folded as a post's words are (a doubled letter collapses: "cette" → "cete", "all" → "al")."""
+    return frozenset(_squeeze(w) for w in words.split())
+
+
 STRENGTH = {"strong": 0.8, "medium": 0.6, "weak": 0.45}
 # How much of a term's strength survives, by what the entry needs and how the
 # community relates to it. Missing keys mean "no link".
@@ -86,7 +102,7 @@ SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embe
 # Dampeners that an endorsement ("il a raison", "so true") cancels: the author agrees with the words reported.
 ENDORSABLE = frozenset({"reporting", "embedding", "quotation"})
 # Subjects that make a verb of saying or believing the author's own ("je pense que", "we say").
-FIRST_PERSON = frozenset("je j nous moi i we".split())
+FIRST_PERSON = _keys("je j nous moi i we")
 SPEECH_SUBJECT_REACH = 4
 SLUR_WEIGHT = {"high": 0.7, "medium": 0.55}
 ACTOR_EQUATION_WEIGHT = 0.8
@@ -97,7 +113,7 @@ NEGATION_REACH = 5
 CALL_REACH = 8
 MAX_GAP = 3
 # Second halves of French negations ("ne ... pas"), skipped between a pattern's words.
-NEGATION_TAILS = frozenset({"pas", "jamais", "point", "guere", "plus"})
+NEGATION_TAILS = _keys("pas jamais point guere plus")
 # A negation a hostile phrase may have inside it without a pattern saying so: "le Mali ne serait pas mieux
 # sans eux", "Mali would not be better without them". The phrase is still read, and the negation dampens it.
 NEGATION_SKIPS = NEGATION_TAILS | {"ne", "n", "not", "never"}
@@ -115,48 +131,35 @@ PREDICATE_REACH = 6
 # Letters a Bambara or Fula writer uses and a French or English one does not.
 SAHEL_LETTERS = frozenset("ɛɔɲŋɓɗƴ")
 # Small words that may sit between a community and the term that follows it ("Peuls, DES serpents").
-DETERMINERS = frozenset(
-    "les des de d du la le l ces ce cette the these those of tous toutes all un une a an".split()
-)
+DETERMINERS = _keys("les des de d du la le l ces ce cette the these those of tous toutes all un une a an")
 # ... and between a term and the community after it: "ces chiens DE Peuls", "dehors LES Peuls",
 # but not "les chiens DES Peuls" (their dogs) nor "dogs OF Fulani".
-DETERMINERS_BEFORE = frozenset("de d les ces tous toutes all the these those".split())
+DETERMINERS_BEFORE = _keys("de d les ces tous toutes all the these those")
 # Pronouns that carry a community named in the previous sentence into this one.
-ANAPHORA = frozenset("les leur leurs eux ils elles lui them they their him her u aw vous vos votre you your".split())
+ANAPHORA = _keys("les leur leurs eux ils elles lui them they their him her u aw vous vos votre you your")
 # Subject pronouns that can be said to BE something: "Les Peuls ? Ils sont dégoûtants."
-SUBJECT_PRONOUNS = frozenset("ils elles eux they u".split())
+SUBJECT_PRONOUNS = _keys("ils elles eux they u")
 # Words that may open an order before the verb ("allez, tuez-les", "now kill them").
-ORDER_OPENERS = frozenset(
-    "les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and".split()
+ORDER_OPENERS = _keys(
+    "les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and"
 )
-CONJUNCTIONS = frozenset("et ou ni and or".split())
-RELATIVES = frozenset("qui who which that".split())
+CONJUNCTIONS = _keys("et ou ni and or")
+RELATIVES = _keys("qui who which that")
 # Articles that open a noun phrase: after a verb, the phrase is its object.
-ARTICLES = frozenset("le la les l un une des ces ce cete the a an these those this that".split())
-PREPOSITIONS = frozenset(
+ARTICLES = _keys("le la les l un une des ces ce cette the a an these those this that")
+PREPOSITIONS = _keys(
     "contre envers pour avec sur sans chez parmi entre par de des du d against towards toward for with on about "
-    "of among between by".split()
+    "of among between by"
 )
-# Word keys are folded like the post: a doubled letter collapses ("all" → "al", "cette" → "cete").
-COMPARISON = frozenset("que qu as than".split())
-PARTIAL = frozenset("tous toutes al every".split())
+COMPARISON = _keys("que qu as than")
+PARTIAL = _keys("tous toutes all every")
 # Words that put a community out of the picture: a good thing said next to "sans les Peuls" is not praise.
-ABSENCE = frozenset("sans avant sauf hormis without before except".split())
+ABSENCE = _keys("sans avant sauf hormis without before except")
 SENTENCE_END = frozenset(".!?…\n")
 CLAUSE_PUNCT = frozenset(",;:()[]{}–—|")
 OPEN_QUOTES = frozenset("«“„")
 CLOSE_QUOTES = frozenset("»”")
 _TOKEN = re.compile(r"[^\W_]+|\n|[^\w\s]")
-# "ee" is kept: French feminine participles ("violentées", abused) must not become
-# adjectives ("violentes", violent).
-_SQUEEZE = re.compile(r"([^e])\1+")
-
-
-@lru_cache(maxsize=65536)
-def _squeeze(word: str) -> str:
-    """A doubled letter counts as one, so "Peuuls" and "massacrer" match "peuls" and "masacrer"."""
-    return _SQUEEZE.sub(r"\1", word)
-
 
 # --- compiled rules ---------------------------------------------------------
 
@@ -863,6 +866,11 @@ class _Post:
     def allowed_in_gap(self, i: int, covered: set[int]) -> bool:
         return self.tokens[i].key in self.compiled.function or i in covered
 
+    def actor_before(self, m: Mention) -> bool:
+        """Is an actor (an armed group, the army, ...) named before mention ``m`` in its sentence?"""
+        sent = self.tokens[m.start].sent
+        return any(i < m.start and self.tokens[i].sent == sent for i in self.actor_tokens)
+
     def after_word_of(self, m: Mention, words: frozenset[str]) -> bool:
         """Is the word before the mention, past its articles and in its sentence, one of ``words``?"""
         k = m.start - 1
@@ -1133,8 +1141,22 @@ def _denied_praise(
             if before is not None and before.clause == clause and before.key not in post.compiled.function \
                     and not any(n.start <= m.start - 1 < n.end for n in negations):
                 continue
-            out.append(_denial_hit(post, "lexicon:denied_praise", p, m, min(start, m.start), p.end))
+            # A negation opening the community's own phrase is the same denial ("AUCUN Peul n'a JAMAIS été
+            # honnête": French negative concord), not a second one that would undo it.
+            opening = [n.start for n in negations if n.end <= m.start and _opens_phrase(post, n, m)]
+            out.append(_denial_hit(post, "lexicon:denied_praise", p, m, min([start, m.start, *opening]), p.end))
     return out
+
+
+# Words that may stand between a negation and the community it quantifies: "pas UN SEUL Peul", "not A SINGLE Fulani".
+_PHRASE_OPENERS = ARTICLES | _keys("seul seule single one")
+
+
+def _opens_phrase(post: _Post, n: Match, m: Mention) -> bool:
+    """Negation ``n`` opens the noun phrase of mention ``m``: "aucun Peul", "pas un seul Peul", "no Fulani"."""
+    gap = post.tokens[n.end:m.start]
+    same_clause = post.tokens[n.start].clause == post.tokens[m.start].clause
+    return same_clause and len(gap) <= 2 and all(t.key in _PHRASE_OPENERS for t in gap)
 
 
 def _denied_liking(
@@ -1240,7 +1262,7 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
     sent = tokens[h.start].sent
     same = [m for m in communities if tokens[m.start].sent == sent]
     close = [(m, post.relation(m, h.start, h.end, gap_ok)) for m in same]
-    close = [(m, r) for m, r in close if r and r != "sentence"]
+    close = [(m, r) for m, r in close if r and r != "sentence" and not _subject_taken_up(post, m, h)]
     if rule.needs != "link":
         return close or _pronoun_predication(post, h, communities, gap_ok) or _verbless(post, h, communities, gap_ok)
     # A misspelt name is only trusted when the sentence says what they are
@@ -1283,6 +1305,14 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
     return [(m, "window") for m in near]
 
 
+def _subject_taken_up(post: _Post, m: Mention, h: Match) -> bool:
+    """A new clause after the community's says what its subject is, and that subject is an actor named before
+    it: "Le JNIM tue les Peuls, ce sont des monstres" (the monsters are the JNIM). "Les Peuls, ce sont des
+    monstres" names no actor first and is left alone."""
+    tokens = post.tokens
+    return m.end <= h.start and tokens[m.end - 1].clause != tokens[h.start].clause and post.actor_before(m)
+
+
 QUOTED_SENTENCE_TOKENS = 4
 
 
@@ -1309,6 +1339,9 @@ def _verbless(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int
     for other in (sent - 1, sent + 1):
         near = [m for m in communities if not m.misspelt and tokens[m.start].sent == other]
         if near:
+            # "Le JNIM ne représente pas les Peuls. Des assassins.": about the actor named first.
+            if other < sent and post.actor_before(near[-1]):
+                return []
             return [(near[-1] if other < sent else near[0], "window")]
     return []
 
@@ -1329,7 +1362,11 @@ def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_
             m for m in communities
             if not m.misspelt and tokens[m.start].sent == sent - 1 and k - m.end <= WINDOW_TOKENS
         ]
-        return [(earlier[-1], "window")] if earlier else []
+        # "Le JNIM ne représente pas les Peuls. Ce sont des assassins.": the pronoun takes up the subject,
+        # the actor named first, not the community after it.
+        if not earlier or post.actor_before(earlier[-1]):
+            return []
+        return [(earlier[-1], "window")]
     return []
 
 

@@ -268,6 +268,30 @@ def test_hostility_to_an_armed_group_is_not_moved_onto_its_victims():
     assert not _flagged("Le JNIM massacre les Peuls, il faut éliminer le JNIM.")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le JNIM ne représente pas les Peuls, ce sont des assassins.",
+        "Le JNIM ne représente pas les Peuls. Ce sont des assassins.",
+        "La katiba Macina tue des Peuls. Des assassins, rien d'autre.",
+        "JNIM doesn't speak for the Fulani. They are murderers.",
+    ],
+)
+def test_a_pronoun_after_an_actor_and_a_community_takes_up_the_actor(text):
+    # The subject named first (the armed group) is what "ce sont" / "they are" describes.
+    assert not _flagged(text)
+
+
+def test_a_community_set_apart_before_its_pronoun_is_still_its_target():
+    assert _flagged("Les Peuls, ce sont des assassins.")
+    assert _flagged("The Fulani? They are murderers.")
+
+
+def test_a_negated_contracted_copula_is_a_negated_predication():
+    d = _peul("Fulani aren't traitors.")
+    assert d is not None and d.score < THRESHOLD and "dampener:negation" in _rules(d, "dampener")
+
+
 def test_ordinary_words_that_look_like_names_are_not_communities():
     # "bozo" is English slang; Bozo the community is written with a capital.
     assert detect_text("What a bozo, he should be banned from the league.") == []
@@ -514,6 +538,9 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         ("I've never met a polite Peul in my whole life.", True),
         ("Je n'ai jamais connu un Peul honnête, pas un seul.", True),
         ("Not a single Fulani is hardworking.", True),
+        # "Aucun ... jamais" is one French negation (negative concord), not two that cancel out.
+        ("Aucun Peul n'a jamais été honnête avec nous.", True),
+        ("Aucune Peule n'a jamais été fidèle.", True),
         # A comparison that praises someone, or "not all", denies nothing of the community.
         ("Je n'ai jamais vu un Peul aussi gentil que toi.", False),
         ("Les Peuls ne sont pas tous gentils, comme partout.", False),

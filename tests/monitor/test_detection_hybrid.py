@@ -217,6 +217,9 @@ def test_without_a_trained_model_it_falls_back_to_the_lexicon(monkeypatch):
         # Negated hostility.
         "Je ne déteste pas les Touaregs, je déteste la guerre.",
         "Nous ne laisserons personne massacrer les Peuls de notre commune.",
+        # A contracted negated copula ("aren't", "isn't") still says what the community is not.
+        "Fulani aren't traitors, stop repeating that lie.",
+        "The Mossi aren't criminals.",
     ],
 )
 def test_scope_read_by_the_lexicon_also_lowers_the_learned_score(text):
