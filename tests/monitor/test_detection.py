@@ -457,6 +457,10 @@ def test_a_negated_verb_of_belief_by_the_author_is_dampened():
         ("Vous avez déjà vu un Peul honnête ?", False),  # a question asserts no praise
         ("Le Mali serait magnifique sans les Peuls.", False),  # the good thing is their absence
         ("Mali was peaceful before the Fulani came.", False),
+        # Trust given is praise; trust denied is not.
+        ("Faites confiance aux Peuls, ils connaissent la brousse.", True),
+        ("You can count on the Fulani of Djenné.", True),
+        ("Ne faites jamais confiance aux Peuls.", False),
     ],
 )
 def test_a_community_praised_without_negation_or_attack_is_noted(text, praised):
