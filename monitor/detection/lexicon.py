@@ -1501,7 +1501,8 @@ def _apply_dampeners(
     if quoted and sum(1 for t in tokens if not t.quoted) >= 3:
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
     for i in dampeners.get("identity", []):
-        if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent:
+        if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent \
+                and _speaks_as(post, i):
             note("identity", i)
             break
     embedded = _embedding_verb(post, hit, cues, negations)
@@ -1517,6 +1518,20 @@ def _apply_dampeners(
         if kind in SCOPE_DAMPENERS:
             hit.scope *= DAMPENING[kind]
     hit.dampeners.extend(found)
+
+
+# Words of the first person: "as a Fulani" is the speaker's identity only when the speaker is in the sentence.
+SPEAKER = FIRST_PERSON | _keys("me my mine our us mon ma mes notre nos")
+
+
+def _speaks_as(post: _Post, cue: Match) -> bool:
+    """"As a Fulani, I ...", "en tant que Peule, je ...": the speaker's own identity. "No such thing as a Fulani
+    patriot" names nobody's identity: "as a" and "en tant que" need the first person in their sentence."""
+    tokens = post.tokens
+    if tokens[cue.start].key not in ("as", "en"):
+        return True  # "je suis", "I am", "proud to be" say it themselves
+    sent = tokens[cue.start].sent
+    return any(t.sent == sent and t.key in SPEAKER for t in tokens)
 
 
 def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negations: list[Match]) -> Match | None:

@@ -545,6 +545,9 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         # "Aucun ... jamais" is one French negation (negative concord), not two that cancel out.
         ("Aucun Peul n'a jamais été honnête avec nous.", True),
         ("Aucune Peule n'a jamais été fidèle.", True),
+        # "as a" names the speaker's identity only with the speaker in the sentence.
+        ("There's no such thing as a Fulani patriot.", True),
+        ("As a Fulani, I am tired of hearing that we are not patriots.", False),
         # A comparison that praises someone, or "not all", denies nothing of the community.
         ("Je n'ai jamais vu un Peul aussi gentil que toi.", False),
         ("Les Peuls ne sont pas tous gentils, comme partout.", False),
