@@ -1467,6 +1467,11 @@ def _apply_dampeners(
         # "ne déteste pas les Peuls": the negation opens before the term and closes inside it (not when
         # the term starts at the negation's last word: "ne sont pas des humains" is hostile).
         straddles = n.start < hit.start < n.end - 1
+        # "Quand est-ce que les Peuls vont arrêter de cacher les terroristes ?": the community told to stop is
+        # said to do it. ("Arrêtez d'accuser les Peuls" stops what is done to them: still a negation.)
+        if tokens[n.start].key in STOP_WORDS and m.end <= n.start and tokens[m.start].clause == tokens[n.start].clause \
+                and not _stopped_being(post, n):
+            continue
         if inside or wraps or before or in_predication or straddles:
             note("negation", n)
             break
@@ -1518,6 +1523,19 @@ def _apply_dampeners(
         if kind in SCOPE_DAMPENERS:
             hit.scope *= DAMPENING[kind]
     hit.dampeners.extend(found)
+
+
+# Negations that stop an action: said to the community that does it, they presuppose it.
+STOP_WORDS = _keys("stop quit arreter arretez arretons cesser cessez cessons")
+BEING = _keys("being be etre")
+
+
+def _stopped_being(post: _Post, n: Match) -> bool:
+    """"stop being treated as ...", "arrêter d'être traités de ...": what is done to the community stops."""
+    k = n.end
+    while k < len(post.tokens) and post.tokens[k].key in ("de", "d", "to"):
+        k += 1
+    return k < len(post.tokens) and post.tokens[k].key in BEING
 
 
 # Words of the first person: "as a Fulani" is the speaker's identity only when the speaker is in the sentence.

@@ -547,6 +547,11 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         ("Aucune Peule n'a jamais été fidèle.", True),
         # "as a" names the speaker's identity only with the speaker in the sentence.
         ("There's no such thing as a Fulani patriot.", True),
+        # The community told to stop doing something is said to do it; stopping what is done to it is a negation.
+        ("Les Peuls doivent arrêter de protéger les terroristes.", True),
+        ("When will the Fulani stop hiding terrorists?", True),
+        ("Arrêtez de dire que les Peuls cachent les terroristes.", False),
+        ("Les Peuls doivent arrêter d'être traités de terroristes.", False),
         ("As a Fulani, I am tired of hearing that we are not patriots.", False),
         # A comparison that praises someone, or "not all", denies nothing of the community.
         ("Je n'ai jamais vu un Peul aussi gentil que toi.", False),
