@@ -552,6 +552,13 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         ("When will the Fulani stop hiding terrorists?", True),
         ("Arrêtez de dire que les Peuls cachent les terroristes.", False),
         ("Les Peuls doivent arrêter d'être traités de terroristes.", False),
+        # The community as the subject of taking part in or knowing of an attack is blamed for it.
+        ("Les Peuls ont aidé à préparer l'attaque de l'aéroport.", True),
+        ("The Fulani knew about the airport attack in advance.", True),
+        ("Des jihadistes ont mené l'attaque contre les Peuls.", False),
+        ("Les Peuls n'ont pas participé à l'attaque.", False),
+        ("It is false that the Fulani planned the attack.", False),
+        ("It is false that the Fulani are terrorists.", False),
         ("As a Fulani, I am tired of hearing that we are not patriots.", False),
         # A comparison that praises someone, or "not all", denies nothing of the community.
         ("Je n'ai jamais vu un Peul aussi gentil que toi.", False),
