@@ -1493,6 +1493,10 @@ def _apply_dampeners(
                 continue
             note(kind, c)
             break
+    if quoted:
+        comment = [c for c in cues.get("quote_comment", []) if not tokens[c.start].quoted]
+        if comment:
+            note("counter_speech", comment[0])
     if sent in post.questions:
         # An enquiry ("est-ce vrai que ... ?") weighs less than a rhetorical question;
         # "Faut-il tous les tuer ?" asks for it: a call in the question keeps its weight.

@@ -220,6 +220,9 @@ def test_without_a_trained_model_it_falls_back_to_the_lexicon(monkeypatch):
         # A contracted negated copula ("aren't", "isn't") still says what the community is not.
         "Fulani aren't traitors, stop repeating that lie.",
         "The Mossi aren't criminals.",
+        # A quoted sentence talked about ("cette phrase", "these words") is not the author's claim.
+        "« Tous les Peuls sont complices » : cette phrase a déjà fait tuer des innocents.",
+        '"Fulani are snakes": these words get people killed.',
     ],
 )
 def test_scope_read_by_the_lexicon_also_lowers_the_learned_score(text):
@@ -245,6 +248,7 @@ def test_praise_of_a_community_is_not_flagged(text):
         "Je pense que les Peuls sont des voleurs et des menteurs.",
         "Les Peuls sont des serpents, bravo à ceux qui les chassent.",
         "I say it loud: the Fulani are vermin.",
+        "Les Peuls sont des serpents, retenez bien cette phrase.",
     ],
 )
 def test_the_authors_own_hostile_claim_is_still_flagged(text):
