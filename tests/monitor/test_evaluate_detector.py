@@ -126,8 +126,8 @@ def test_it_refuses_bad_jsonl_lines_with_their_line_number(tmp_path, line, messa
 
 
 def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena():
-    """seeds/eval/dev_set.csv, contrast_set.csv and praise_set.csv measure the detector honestly only if no sentence
-    of them is trained on."""
+    """seeds/eval/dev_set.csv, contrast_set.csv, praise_set.csv, reviewer_set.csv and sahel_posts.csv measure the
+    detector honestly only if no sentence of them is trained on."""
     from collections import Counter
 
     from monitor.communities import seeds_dir
@@ -135,7 +135,10 @@ def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena
     from monitor.detection.normalise import text_normalise
 
     cases = cases_read(seeds_dir() / "eval" / "dev_set.csv")
-    contrast = cases_read(seeds_dir() / "eval" / "contrast_set.csv") + cases_read(seeds_dir() / "eval" / "praise_set.csv")
+    contrast = [
+        case for name in ("contrast_set", "praise_set", "reviewer_set", "sahel_posts")
+        for case in cases_read(seeds_dir() / "eval" / f"{name}.csv")
+    ]
     assert len({c.case_id for c in cases + contrast}) == len(cases) + len(contrast)
     texts = [text_normalise(c.text).text for c in cases + contrast]
     assert len(texts) == len(set(texts)), "a held-out sentence is repeated"
