@@ -1476,7 +1476,8 @@ def _apply_dampeners(
             note("negation", n)
             break
     for c in dampeners.get("reporting", []):
-        if tokens[c.start].sent == sent:
+        # "I said what I said", "je l'ai dit": the author's own saying reports nobody else.
+        if tokens[c.start].sent == sent and not _said_by_author(post, c):
             note("reporting", c)
             break
     quoted = tokens[hit.start].quoted
@@ -1556,6 +1557,19 @@ def _speaks_as(post: _Post, cue: Match) -> bool:
     return any(t.sent == sent and t.key in SPEAKER for t in tokens)
 
 
+def _said_by_author(post: _Post, v: Match) -> bool:
+    """The verb of saying has the author as its subject, a few words before it in its clause ("je pense que",
+    "I said what I said")."""
+    tokens = post.tokens
+    clause = tokens[v.start].clause
+    for k in range(v.start - 1, max(-1, v.start - 1 - SPEECH_SUBJECT_REACH), -1):
+        if tokens[k].clause != clause:
+            return False
+        if tokens[k].key in FIRST_PERSON:
+            return True
+    return False
+
+
 def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negations: list[Match]) -> Match | None:
     """The verb of saying or believing whose content the hostile words are, when it is not the author's own.
 
@@ -1574,13 +1588,7 @@ def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negatio
         if _overlaps(v.start, v.end, hit.target.start, hit.target.end):
             continue
         clause = tokens[v.start].clause
-        own = False
-        for k in range(v.start - 1, max(-1, v.start - 1 - SPEECH_SUBJECT_REACH), -1):
-            if tokens[k].clause != clause:
-                break
-            if tokens[k].key in FIRST_PERSON:
-                own = True
-                break
+        own = _said_by_author(post, v)
         negated = any(
             tokens[n.start].sent == sent and n.start < v.start and v.start - n.end <= SPEECH_SUBJECT_REACH
             for n in negations

@@ -559,6 +559,9 @@ def test_neither_nor_negates_what_the_community_is_said_to_be():
         ("Les Peuls n'ont pas participé à l'attaque.", False),
         ("It is false that the Fulani planned the attack.", False),
         ("It is false that the Fulani are terrorists.", False),
+        # The author's own saying reports nobody else's words.
+        ("The Fulani are the most arrogant lot in the Sahel, I said what I said.", True),
+        ("Les Peuls sont des voleurs, a déclaré le chef de milice selon RFI.", False),
         ("As a Fulani, I am tired of hearing that we are not patriots.", False),
         # A comparison that praises someone, or "not all", denies nothing of the community.
         ("Je n'ai jamais vu un Peul aussi gentil que toi.", False),
