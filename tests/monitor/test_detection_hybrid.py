@@ -223,6 +223,11 @@ def test_without_a_trained_model_it_falls_back_to_the_lexicon(monkeypatch):
         # A quoted sentence talked about ("cette phrase", "these words") is not the author's claim.
         "« Tous les Peuls sont complices » : cette phrase a déjà fait tuer des innocents.",
         '"Fulani are snakes": these words get people killed.',
+        # A plea to stop harm and an act judged a crime: the gerund is read, so its negation or judgement is.
+        "Stop killing Fulani!",
+        "Stop attacking Fulani herders, they are innocent.",
+        "Killing Fulani is a crime.",
+        "Burning Fulani villages is a crime.",
     ],
 )
 def test_scope_read_by_the_lexicon_also_lowers_the_learned_score(text):
@@ -249,6 +254,8 @@ def test_praise_of_a_community_is_not_flagged(text):
         "Les Peuls sont des serpents, bravo à ceux qui les chassent.",
         "I say it loud: the Fulani are vermin.",
         "Les Peuls sont des serpents, retenez bien cette phrase.",
+        "Killing Fulani is the only solution.",
+        "Start killing Fulani now.",
     ],
 )
 def test_the_authors_own_hostile_claim_is_still_flagged(text):
