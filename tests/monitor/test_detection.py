@@ -461,6 +461,9 @@ def test_a_negated_verb_of_belief_by_the_author_is_dampened():
         ("Faites confiance aux Peuls, ils connaissent la brousse.", True),
         ("You can count on the Fulani of Djenné.", True),
         ("Ne faites jamais confiance aux Peuls.", False),
+        # What the community should receive: protection, respect.
+        ("Les Peuls doivent être protégés.", True),
+        ("Fulani should not be respected.", False),
     ],
 )
 def test_a_community_praised_without_negation_or_attack_is_noted(text, praised):
