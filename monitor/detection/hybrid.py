@@ -72,6 +72,9 @@ EVIDENCE_MIN_SIM = 0.35
 # accueillants", "we should honour the Dogon"): the learned score is scaled by this. The n-gram and
 # embedding models read "il faut ... les Peuls" as hostile whatever follows; the lexicon reads the predicate.
 PRAISE_FACTOR = 0.6
+# Categories of a flag the lexicon did not explain: a vote of this many nearest hateful exemplars.
+CATEGORY_NEIGHBOURS = 10
+CATEGORY_SECOND_SHARE = 0.4
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
 
@@ -283,9 +286,7 @@ def _detections_for(
         elif score < 0.5:
             categories = []  # nothing to name: neither the lexicon nor the learned parts found an attack
         else:
-            kinds = [model.bank_kinds[j] for j in hateful_near[:3] if model.bank_kinds[j] in SEVERITY]
-            categories = [c for c in SEVERITY if c in (set(kinds[:1]) | {k for k in kinds if kinds.count(k) > 1})]
-            categories = categories or ["derogation"]
+            categories = _neighbour_categories(model, order, sims)
         evidence += _learned_evidence(
             model, text, analysis, score=score, lex_score=d.score if d else 0.0, p_ngram=p_ngram,
             p_embed=p_embed, sims=sims, hateful_near=hateful_near, benign_near=benign_near,
@@ -294,6 +295,25 @@ def _detections_for(
         detections.append(Detection(community=slug, categories=categories, score=score, evidence=evidence,
                                     detector=DETECTOR_ID))
     return sorted(detections, key=lambda x: (-x.score, x.community))
+
+
+def _neighbour_categories(model: HybridModel, order: np.ndarray, sims: np.ndarray) -> list[str]:
+    """Categories of a flag only the learned parts found: a similarity-weighted vote of the nearest hateful
+    exemplars' kinds; the winner, and any other kind with at least ``CATEGORY_SECOND_SHARE`` of the vote.
+
+    Measured on the exemplars (each against the exemplars of other groups): the right kind among those
+    named for 71% (61% when the nearest one decided) and "incitement" named wrongly for 2.6% (6.1%).
+    """
+    votes: dict[str, float] = {}
+    hateful = (j for j in order if model.bank_labels[j] == 1)
+    for _, j in zip(range(CATEGORY_NEIGHBOURS), hateful):
+        if model.bank_kinds[j] in SEVERITY:
+            votes[model.bank_kinds[j]] = votes.get(model.bank_kinds[j], 0.0) + float(np.exp(10.0 * sims[j]))
+    if not votes:
+        return ["derogation"]
+    total = sum(votes.values())
+    winner = max(votes, key=votes.get)
+    return [c for c in SEVERITY if c == winner or votes.get(c, 0.0) / total >= CATEGORY_SECOND_SHARE]
 
 
 def _mention_evidence(text: str, analysis: Analysis, slug: str) -> list[dict]:

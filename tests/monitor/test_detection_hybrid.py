@@ -292,3 +292,21 @@ def test_a_term_outside_a_quotation_is_not_aimed_at_a_community_named_only_insid
 
 def test_scare_quotes_around_a_coded_name_keep_it_the_target():
     assert _flagged("Les « Peuls » du Nord nous méprisent, il faut les chasser de chez nous.")
+
+
+def test_a_flag_only_the_learned_parts_found_takes_the_kinds_most_of_its_neighbours_share():
+    from types import SimpleNamespace
+
+    from monitor.detection.hybrid import _neighbour_categories
+
+    # The single nearest hateful exemplar is an incitement; the nine after it, almost as near, are derogation.
+    kinds = ["incitement"] + ["derogation"] * 9 + ["positive"] * 5
+    labels = np.array([1] * 10 + [0] * 5)
+    sims = np.array([0.70] + [0.66] * 9 + [0.80] * 5)
+    model = SimpleNamespace(bank_labels=labels, bank_kinds=kinds)
+    assert _neighbour_categories(model, np.argsort(-sims), sims) == ["derogation"]
+    # Two kinds that share the vote are both named, most severe first.
+    kinds = ["dehumanisation"] * 5 + ["derogation"] * 5 + ["positive"] * 5
+    model = SimpleNamespace(bank_labels=labels, bank_kinds=kinds)
+    sims = np.array([0.7] * 10 + [0.1] * 5)
+    assert _neighbour_categories(model, np.argsort(-sims), sims) == ["dehumanisation", "derogation"]
