@@ -87,19 +87,28 @@ class Evaluation:
         return sorted(wrong, key=lambda o: (-o.error_size, o.case.case_id))[:n]
 
 
-def cases_read(path: Path | str) -> list[Case]:
-    """Read the cases of a HateCheck-style CSV (or labelled JSONL posts); raise ``EvaluationFileError`` when malformed."""
+def cases_read(path: Path | str, *, split: str | None = None) -> list[Case]:
+    """Read the cases of a HateCheck-style CSV (or labelled JSONL posts); raise ``EvaluationFileError`` when malformed.
+
+    ``split``: keep only the CSV rows whose ``split`` column has this value (``seeds/eval/reviewer_set.csv``
+    has a ``design`` and a ``holdout`` half).
+    """
     path = Path(path)
     if path.suffix == ".jsonl":
+        if split is not None:
+            raise EvaluationFileError(f"{path}: a split can only be chosen in a CSV with a split column")
         return _jsonl_cases_read(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+            required = [*REQUIRED_COLUMNS, "split"] if split is not None else REQUIRED_COLUMNS
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
             if missing:
                 raise EvaluationFileError(f"{path}: missing column(s) {', '.join(missing)}")
             cases = []
             for line, row in enumerate(reader, start=2):
+                if split is not None and (row.get("split") or "").strip() != split:
+                    continue
                 label = (row.get("label_gold") or "").strip().lower()
                 if label not in (HATEFUL, "non-hateful"):
                     raise EvaluationFileError(f"{path}:{line}: label_gold must be hateful or non-hateful, not {label!r}")
@@ -116,7 +125,7 @@ def cases_read(path: Path | str) -> list[Case]:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise EvaluationFileError(f"{path}: not a UTF-8 CSV file ({exc})") from None
     if not cases:
-        raise EvaluationFileError(f"{path}: no cases")
+        raise EvaluationFileError(f"{path}: no cases" + (f" in split {split!r}" if split is not None else ""))
     return cases
 
 

@@ -79,6 +79,23 @@ def test_it_refuses_a_csv_without_the_required_columns(tmp_path):
         call_command("evaluate_detector", str(bad), stdout=StringIO())
 
 
+def test_a_split_keeps_only_its_rows_and_needs_the_column(tmp_path):
+    cases = tmp_path / "split.csv"
+    cases.write_text(
+        "case_id,test_case,label_gold,functionality,split\n"
+        "a,Les Dogons sont des rats,hateful,x,design\n"
+        "b,Les Dogons fêtent le Dama,non-hateful,y,holdout\n"
+        "c,Les Bozos sont des serpents,hateful,x,holdout\n",
+        encoding="utf-8",
+    )
+    assert [c.case_id for c in cases_read(cases, split="holdout")] == ["b", "c"]
+    assert len(cases_read(cases)) == 3
+    with pytest.raises(EvaluationFileError, match="no cases in split"):
+        cases_read(cases, split="nope")
+    with pytest.raises(CommandError, match="missing column"):
+        call_command("evaluate_detector", str(FIXTURE), "--split", "holdout", stdout=StringIO())
+
+
 def test_it_refuses_an_unknown_label(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("test_case,label_gold,functionality\nhello,maybe,x\n", encoding="utf-8")

@@ -23,10 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("path", help="the CSV file of cases, or labelled posts in .jsonl (text, demo_label)")
         parser.add_argument("--worst", type=int, default=20, help="how many of the worst errors to list (default 20)")
         parser.add_argument("--threshold", type=float, default=None, help="default: MONITOR_DETECTION_THRESHOLD")
+        parser.add_argument("--split", default=None,
+                            help="only the rows whose split column has this value (e.g. holdout)")
 
-    def handle(self, *args, path: str, worst: int, threshold: float | None, **options):
+    def handle(self, *args, path: str, worst: int, threshold: float | None, split: str | None, **options):
         try:
-            cases = cases_read(path)
+            cases = cases_read(path, split=split)
         except EvaluationFileError as exc:
             raise CommandError(str(exc)) from None
         evaluation = evaluation_run(cases=cases, threshold=threshold)
