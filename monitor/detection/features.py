@@ -87,6 +87,17 @@ def knn_scores(sims: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     return float(top_h - top_b), vote
 
 
+def mlp_probability(vectors: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """The embedding model's probability for each row of ``vectors`` (n, dim): the mean of an ensemble of
+    networks with one ReLU hidden layer; ``w1`` (k, dim, hidden), ``b1`` (k, hidden), ``w2`` (k, hidden), ``b2`` (k,)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    total = np.zeros(len(vectors), dtype=np.float64)
+    for k in range(len(w1)):
+        hidden = np.maximum(vectors @ w1[k] + b1[k], 0.0)
+        total += 1.0 / (1.0 + np.exp(-np.clip(hidden @ w2[k] + b2[k], -30, 30)))
+    return total / max(len(w1), 1)
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))

@@ -12,7 +12,7 @@ For a batch of posts:
      n-grams of the folded post, community names masked; trained on MLMA
      (French and English tweets) and the seed exemplars. It reads French as
      well as English, and survives most spelling tricks.
-   - ``model:embedding``: logistic regression on the post's sentence embedding
+   - ``model:embedding``: three small networks (one ReLU hidden layer, averaged) on the post's sentence embedding
      (the configured model: by default the Universal Sentence Encoder
      multilingual, which puts French and English in one space; the model
      records which embedder it was trained with and is not used with another).
@@ -56,6 +56,7 @@ from monitor.detection.base import SEVERITY, Detection
 from monitor.detection.features import (
     DAMPENING_SIGNALS,
     knn_scores,
+    mlp_probability,
     model_text,
     ngram_matrix,
     stack_row,
@@ -116,8 +117,10 @@ class HybridModel:
 
     ngram_coef: np.ndarray
     ngram_bias: float
-    embed_coef: np.ndarray
-    embed_bias: float
+    embed_w1: np.ndarray  # (nets, dim, hidden)
+    embed_b1: np.ndarray
+    embed_w2: np.ndarray
+    embed_b2: np.ndarray
     stack_coef: np.ndarray
     stack_bias: float
     stack_mean: np.ndarray
@@ -137,8 +140,10 @@ class HybridModel:
             return cls(
                 ngram_coef=z["ngram_coef"].astype(np.float32),
                 ngram_bias=float(z["ngram_bias"]),
-                embed_coef=z["embed_coef"].astype(np.float32),
-                embed_bias=float(z["embed_bias"]),
+                embed_w1=z["embed_w1"].astype(np.float32),
+                embed_b1=z["embed_b1"].astype(np.float32),
+                embed_w2=z["embed_w2"].astype(np.float32),
+                embed_b2=z["embed_b2"].astype(np.float32),
                 stack_coef=z["stack_coef"].astype(np.float64),
                 stack_bias=float(z["stack_bias"]),
                 stack_mean=z["stack_mean"].astype(np.float64),
@@ -156,7 +161,7 @@ class HybridModel:
         return _sigmoid(matrix @ self.ngram_coef + self.ngram_bias)
 
     def p_embed(self, vectors: np.ndarray) -> np.ndarray:
-        return _sigmoid(vectors @ self.embed_coef + self.embed_bias)
+        return mlp_probability(vectors, self.embed_w1, self.embed_b1, self.embed_w2, self.embed_b2)
 
     def combine(self, rows: np.ndarray) -> np.ndarray:
         z = (rows - self.stack_mean) / self.stack_scale

@@ -13,7 +13,7 @@ Training data, and nothing else:
 The steps (``detector_train``):
 1. Read the lexicon's analysis of every text (mentions to mask, dampeners, score).
 2. Embed every text with the configured embedder.
-3. Fit the n-gram and embedding models on MLMA + exemplars; for each exemplar,
+3. Fit the n-gram model (logistic regression) and the embedding networks on MLMA + exemplars; for each exemplar,
    also predict it with models fitted without its group (5 group folds).
 4. Exemplar-bank features for each exemplar from the other groups only.
 5. Fit the combiner on those out-of-fold features; report its cross-validated
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.detection.features import knn_scores, model_text, ngram_matrix, stack_row
+from monitor.detection.features import knn_scores, mlp_probability, model_text, ngram_matrix, stack_row
 from monitor.detection.hybrid import DETECTOR_ID, exemplars_read, file_digest
 from monitor.detection.lexicon import lexicon_analyse
 
@@ -41,6 +41,13 @@ FOLDS = 5
 # measured on the dev set and the demo posts: 8 is better on both with the multilingual model.
 EXEMPLAR_WEIGHT = 8.0
 SEED = 20260
+# The embedding model: networks with one hidden layer of this size, this L2 penalty, this many seeds averaged.
+# A linear model on the embedding cannot read "who is said to be what": the network can. Measured on the
+# held-out sets (reviewer holdout, Sahel posts, short statements): the embedding signal alone went from
+# 0.79–0.84 accurate (linear) to 0.86–0.90; a single network varies by seed, three averaged do not.
+EMBED_HIDDEN = 512
+EMBED_ALPHA = 0.01
+EMBED_NETS = 3
 
 
 @dataclass
@@ -100,6 +107,37 @@ def _fit_lr(x, y, w, *, c: float):
     return model
 
 
+@dataclass
+class EmbedNets:
+    """The embedding model's weights, stacked over the ensemble (see ``mlp_probability``)."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return mlp_probability(x, self.w1, self.b1, self.w2, self.b2)
+
+
+def _fit_embed(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> EmbedNets:
+    """``EMBED_NETS`` networks on the embeddings, classes balanced as the linear models are."""
+    from sklearn.neural_network import MLPClassifier
+
+    balance = np.where(y == 1, len(y) / (2.0 * max(y.sum(), 1)), len(y) / (2.0 * max(len(y) - y.sum(), 1)))
+    nets = [
+        MLPClassifier(hidden_layer_sizes=(EMBED_HIDDEN,), alpha=EMBED_ALPHA, max_iter=200, early_stopping=True,
+                      random_state=SEED + k).fit(x, y, sample_weight=w * balance)
+        for k in range(EMBED_NETS)
+    ]
+    return EmbedNets(
+        w1=np.stack([n.coefs_[0] for n in nets]).astype(np.float32),
+        b1=np.stack([n.intercepts_[0] for n in nets]).astype(np.float32),
+        w2=np.stack([n.coefs_[1][:, 0] for n in nets]).astype(np.float32),
+        b2=np.array([n.intercepts_[1][0] for n in nets], dtype=np.float32),
+    )
+
+
 def detector_train(
     *, mlma_dir: Path | None, out_path: Path, exemplars_file: Path, with_reviews: bool = False,
     embed: Callable[[list[str]], np.ndarray] | None = None, embed_model_id: str = "",
@@ -144,10 +182,10 @@ def detector_train(
     for k, (train_f, test_f) in enumerate(folds):
         train = np.concatenate([ex_idx[train_f], gen_idx])
         oof_ngram[test_f] = _fit_lr(grams[train], y[train], w[train], c=4.0).predict_proba(grams[ex_idx[test_f]])[:, 1]
-        oof_embed[test_f] = _fit_lr(vectors[train], y[train], w[train], c=1.0).predict_proba(vectors[ex_idx[test_f]])[:, 1]
+        oof_embed[test_f] = _fit_embed(vectors[train], y[train], w[train]).predict(vectors[ex_idx[test_f]])
         log(f"fold {k + 1}/{FOLDS}")
     ngram_model = _fit_lr(grams, y, w, c=4.0)
-    embed_model = _fit_lr(vectors, y, w, c=1.0)
+    embed_model = _fit_embed(vectors, y, w)
 
     # 4. Exemplar-bank features from other groups only.
     ex_vectors = vectors[:n_ex]
@@ -206,8 +244,10 @@ def detector_train(
                 handle,
                 ngram_coef=ngram_model.coef_[0].astype(np.float16),
                 ngram_bias=np.float64(ngram_model.intercept_[0]),
-                embed_coef=embed_model.coef_[0].astype(np.float32),
-                embed_bias=np.float64(embed_model.intercept_[0]),
+                embed_w1=embed_model.w1.astype(np.float16),
+                embed_b1=embed_model.b1,
+                embed_w2=embed_model.w2,
+                embed_b2=embed_model.b2,
                 stack_coef=combiner.coef_[0],
                 stack_bias=np.float64(combiner.intercept_[0]),
                 stack_mean=mean,

@@ -1,0 +1,73 @@
+"""Training the hybrid detector (``detector_train``) on a small file, with a stand-in embedder.
+
+The stand-in embeds a text as hashed word counts, so the test needs neither the bundled model nor MLMA;
+what it checks is the training code and the artefact it writes, not the committed model's quality.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from monitor.detection.features import mlp_probability
+from monitor.detection.hybrid import HybridModel
+from monitor.detection.training import _fit_embed, detector_train
+
+DIM = 64
+HOSTILE = ["sont des rats", "dehors", "sont des traîtres", "il faut les chasser", "are vermin", "must be expelled"]
+KIND = ["sont accueillants", "sont nos voisins", "sont nos frères", "are generous", "are our friends", "welcome"]
+COMMUNITIES = ["les Peuls", "les Dogons", "les Bozos", "les Mossis", "les Bellas", "the Fulani", "the Tuareg",
+               "the Dogon", "the Songhai", "the Bambara"]
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in text.lower().split():
+            out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+
+
+def _exemplars(path):
+    rows = []
+    for g, (phrases, label) in enumerate([(HOSTILE, "hateful"), (KIND, "non-hateful")]):
+        for p, phrase in enumerate(phrases):
+            for c, community in enumerate(COMMUNITIES):
+                rows.append({"id": f"t-{g}-{p}-{c}", "text": f"{community} {phrase}", "label": label,
+                             "lang": "en" if community.startswith("the") else "fr", "group": f"g{g}-{p}"})
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+def test_the_embedding_networks_forward_pass_is_the_mean_of_their_probabilities():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 16)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)  # not linearly separable: what a hidden layer is for
+    nets = _fit_embed(x, y, np.ones(len(y)))
+    p = nets.predict(x)
+    assert nets.w1.shape[1:] == (16, nets.b1.shape[1]) and len(nets.w1) == len(nets.b2) >= 2
+    assert ((p >= 0.5) == y).mean() > 0.8
+    one = mlp_probability(x, nets.w1[:1], nets.b1[:1], nets.w2[:1], nets.b2[:1])
+    two = mlp_probability(x, nets.w1[1:2], nets.b1[1:2], nets.w2[1:2], nets.b2[1:2])
+    assert not np.allclose(one, two)  # each network has its own seed
+    assert np.allclose(p, np.mean([mlp_probability(x, nets.w1[k:k + 1], nets.b1[k:k + 1], nets.w2[k:k + 1],
+                                                   nets.b2[k:k + 1]) for k in range(len(nets.w1))], axis=0))
+
+
+@pytest.mark.django_db
+def test_training_writes_a_model_that_loads_and_separates_its_exemplars(tmp_path):
+    exemplars = tmp_path / "exemplars.jsonl"
+    rows = _exemplars(exemplars)
+    out = tmp_path / "model.npz"
+    report = detector_train(mlma_dir=None, out_path=out, exemplars_file=exemplars, embed=_embed,
+                            embed_model_id="test:hashed-words")
+    assert report["exemplars"] == len(rows) and report["mlma"] == 0
+    model = HybridModel.load(out)
+    assert model.embed_model_id == "test:hashed-words"
+    assert model.bank_vectors.shape == (len(rows), DIM)
+    p = model.p_embed(_embed([r["text"] for r in rows]))
+    gold = np.array([r["label"] == "hateful" for r in rows])
+    assert ((p >= 0.5) == gold).mean() >= 0.9
+    assert p[gold].mean() > p[~gold].mean()  # few rows stop the networks early: the margin is small
