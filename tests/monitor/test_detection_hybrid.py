@@ -250,6 +250,34 @@ def test_praise_of_a_community_is_not_flagged(text):
 @pytest.mark.parametrize(
     "text",
     [
+        "I like Fulani people.",
+        "We really like the Tuareg families next door.",
+        "Je me sens en sécurité avec des Peuls autour de moi.",
+        "Un Peul sera toujours le bienvenu dans ma maison.",
+        "Les Peuls sont des Maliens à part entière.",
+        "Fulani lives matter.",
+        "Vive les Peuls !",
+    ],
+)
+def test_liking_welcome_and_equal_worth_are_praise(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On sait où vivent les familles peules de Sévaré, préparez-vous.",
+        "Les Peuls sont des rats comme les autres.",
+        "I don't like Fulani people, they are liars.",
+    ],
+)
+def test_words_of_welcome_or_equality_do_not_cover_an_attack(text):
+    assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Je pense que les Peuls sont des voleurs et des menteurs.",
         "Les Peuls sont des serpents, bravo à ceux qui les chassent.",
         "I say it loud: the Fulani are vermin.",
