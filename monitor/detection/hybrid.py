@@ -47,7 +47,7 @@ import json
 import logging
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,7 @@ PRAISE_FACTOR = 0.6
 # Categories of a flag the lexicon did not explain: a vote of this many nearest hateful exemplars.
 CATEGORY_NEIGHBOURS = 10
 CATEGORY_SECOND_SHARE = 0.4
+WORD_CACHE_SIZE = 200_000
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
 
@@ -132,6 +133,9 @@ class HybridModel:
     bank_texts: list[str]
     embed_model_id: str
     meta: dict
+    # The n-gram model's weight of each folded word already seen (the words named as evidence); the
+    # same words recur across posts, and one vectoriser call per post cost a quarter of detection.
+    word_weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> HybridModel:
@@ -242,6 +246,9 @@ def detect_batch(
     p_ngram = model.p_ngram(ngram_matrix(model_texts))
     p_embed = model.p_embed(sub_vectors)
     sims = sub_vectors @ model.bank_vectors.T if len(model.bank_ids) else np.zeros((len(todo), 0))
+    # The words of every post whose evidence will name n-gram words, weighed in one call.
+    _word_weights(model, [w for row, i in enumerate(todo) if p_ngram[row] >= 0.5
+                                for w in _post_words(texts[i], analyses[i])[1]])
     for row, i in enumerate(todo):
         from monitor.detection.language import language_detect
 
@@ -366,17 +373,36 @@ def _learned_evidence(
     return out
 
 
-def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[int, int, float]]:
-    """Words of the post (not community names) that push the n-gram model towards hateful, heaviest first."""
+def _post_words(text: str, analysis: Analysis) -> tuple[list[tuple[int, int]], list[str]]:
+    """The post's words that are not community names: their spans, and each folded."""
+    from monitor.detection.normalise import word_normalise
+
     masked = [(s, e) for _slug, s, e, _r in analysis.mentions]
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)
              if not any(s < m.end() and m.start() < e for s, e in masked)]
+    # Stripping the folded word changes no n-gram: both hashers split on whitespace.
+    return words, [word_normalise(text[a:b]) for a, b in words]
+
+
+def _word_weights(model: HybridModel, folded: list[str]) -> list[float]:
+    """The n-gram weight of each folded word; those not yet in ``model.word_weights`` are weighed in one
+    vectoriser call and remembered (a snapshot is read first, so another thread clearing it is harmless)."""
+    cache = model.word_weights
+    known = {w: v for w in set(folded) if (v := cache.get(w)) is not None}
+    missing = [w for w in dict.fromkeys(folded) if w not in known]
+    if missing:
+        weighed = dict(zip(missing, (ngram_matrix(missing) @ model.ngram_coef).tolist()))
+        if len(cache) + len(weighed) > WORD_CACHE_SIZE:
+            cache.clear()
+        cache.update(weighed)
+        known.update(weighed)
+    return [known[w] for w in folded]
+
+
+def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[int, int, float]]:
+    """Words of the post (not community names) that push the n-gram model towards hateful, heaviest first."""
+    words, folded = _post_words(text, analysis)
     if not words:
         return []
-    from monitor.detection.normalise import word_normalise
-
-    # Stripping the folded word changes no n-gram: both hashers split on whitespace.
-    matrix = ngram_matrix([word_normalise(text[a:b]) for a, b in words])
-    weights = matrix @ model.ngram_coef
-    ranked = sorted(zip(words, weights), key=lambda x: -x[1])
+    ranked = sorted(zip(words, _word_weights(model, folded)), key=lambda x: -x[1])
     return [(a, b, float(w)) for (a, b), w in ranked if w > 0.3]

@@ -199,6 +199,34 @@ def test_scores_are_the_same_with_and_without_precomputed_vectors():
     assert detect_text(text)[0].score == pytest.approx(detect_text(text, vector=vector)[0].score, abs=1e-3)
 
 
+def test_ngram_evidence_is_the_same_whether_words_were_weighed_in_a_batch_or_alone(monkeypatch):
+    from monitor.detection import hybrid
+
+    def ngram_words(detections):
+        return [(e["text"], e["weight"]) for d in detections for e in d.evidence if e["rule"] == "model:ngram"]
+
+    texts = ["Ces Peuls là, toujours en train de comploter dans leur coin.",
+             "Those Fulani herders are always scheming, every single one.",
+             "Les Dogons de Bandiagara sont sales et paresseux."]
+    model = hybrid_model()
+    model.word_weights.clear()
+    batched = [ngram_words(d) for d in detect_texts(texts)]
+    assert any(batched) and len(model.word_weights) > 0
+    alone = []
+    for text in texts:
+        model.word_weights.clear()
+        alone.append(ngram_words(detect_text(text)))
+    assert alone == batched
+    # The memory is bounded: when the next words would overflow it, it is emptied first.
+    monkeypatch.setattr(hybrid, "WORD_CACHE_SIZE", 3)
+    model.word_weights.clear()
+    detect_text(texts[0])
+    first = set(model.word_weights)
+    detect_text(texts[1])
+    assert first and not first & set(model.word_weights) - {w for w in first if w in texts[1].lower()}
+    model.word_weights.clear()
+
+
 def test_without_a_trained_model_it_falls_back_to_the_lexicon(monkeypatch):
     from monitor.detection import hybrid
 
