@@ -1205,23 +1205,36 @@ def _praised(
     """Communities praised in their sentence, with no negation in that sentence and no hostile term at them.
 
     A good quality ("accueillants", "generous") counts anywhere in the sentence; a verb of liking or
-    caring ("admirer", "honour") only when the community comes after it, as its object.
+    caring ("admirer", "honour") only when the community comes after it, as its object; what a community
+    suffers ("stigmatisés", "being targeted") only when a copula says it of the community.
     """
     tokens = post.tokens
     out: set[str] = set()
-    for kind in ("positive", "positive_act"):
+    for kind in ("positive", "positive_act", "victim"):
         for p in cues.get(kind, []):
             sent = tokens[p.start].sent
             # A question asserts no praise ("Vous avez déjà vu un Peul honnête ?", "Marry a Fulani?").
             if sent in post.questions or any(tokens[n.start].sent == sent for n in negations):
                 continue
             for m in communities:
-                if tokens[m.start].sent != sent or m.misspelt or (kind == "positive_act" and m.start < p.end):
+                if tokens[m.start].sent != sent or m.misspelt:
+                    continue
+                if kind == "positive_act" and m.start < p.end:
+                    continue
+                if kind == "victim" and not _suffers(post, m, p):
                     continue
                 if post.after_word_of(m, ABSENCE):
                     continue  # "le Mali serait paisible sans les Peuls": the good thing is their absence
                 out.update(s for s in m.slugs if s not in attacked)
     return frozenset(out)
+
+
+def _suffers(post: _Post, m: Mention, p: Match) -> bool:
+    """A victim phrase said of the community: through a copula ("les Peuls sont stigmatisés"), or a verb
+    phrase right after it ("les Peuls vivent dans la peur"); not "play the victim", not the victims of an
+    attack, not a lone participle stuck to the name ("ces pauvres Peuls persécutés", often sarcastic)."""
+    relation = post.relation(m, p.start, p.end, set())
+    return relation in ("copula", "predicate") or (relation == "adjacent" and p.end - p.start >= 2)
 
 
 def _dedupe(matches: list[Match], *, language: str = "") -> list[Match]:

@@ -294,6 +294,30 @@ def test_liking_welcome_and_equal_worth_are_praise(text):
 @pytest.mark.parametrize(
     "text",
     [
+        "Fulani are being targeted after the attack.",
+        "The Fulani are victims too.",
+        "Les Peuls vivent dans la peur depuis jeudi.",
+    ],
+)
+def test_a_community_said_to_suffer_is_not_attacked(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fulani always play the victim to get NGO money.",
+        "Encore ces pauvres Peuls persécutés. Ce sont des chacals, tous.",
+        "Les Dogons sont des victimes ? Non, des sauvages.",
+    ],
+)
+def test_mocked_victimhood_is_still_flagged(text):
+    assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "On sait où vivent les familles peules de Sévaré, préparez-vous.",
         "Les Peuls sont des rats comme les autres.",
         "I don't like Fulani people, they are liars.",
