@@ -94,8 +94,12 @@ def mlp_probability(vectors: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.
     total = np.zeros(len(vectors), dtype=np.float64)
     for k in range(len(w1)):
         hidden = np.maximum(vectors @ w1[k] + b1[k], 0.0)
-        total += 1.0 / (1.0 + np.exp(-np.clip(hidden @ w2[k] + b2[k], -30, 30)))
+        total += sigmoid(hidden @ w2[k] + b2[k])
     return total / max(len(w1), 1)
+
+
+def sigmoid(x) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -30, 30)))
 
 
 def _logit(p: float) -> float:

@@ -59,6 +59,7 @@ from monitor.detection.features import (
     mlp_probability,
     model_text,
     ngram_matrix,
+    sigmoid,
     stack_row,
 )
 from monitor.detection.lexicon import Analysis, lexicon_analyse
@@ -76,7 +77,10 @@ PRAISE_FACTOR = 0.6
 # Categories of a flag the lexicon did not explain: a vote of this many nearest hateful exemplars.
 CATEGORY_NEIGHBOURS = 10
 CATEGORY_SECOND_SHARE = 0.4
+# How many words' n-gram weights are remembered for evidence (``HybridModel.word_weights``) before it is emptied.
 WORD_CACHE_SIZE = 200_000
+# A post's words that are not community names: their (start, end) spans, and each folded.
+PostWords = tuple[list[tuple[int, int]], list[str]]
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
 
@@ -162,18 +166,14 @@ class HybridModel:
             )
 
     def p_ngram(self, matrix) -> np.ndarray:
-        return _sigmoid(matrix @ self.ngram_coef + self.ngram_bias)
+        return sigmoid(matrix @ self.ngram_coef + self.ngram_bias)
 
     def p_embed(self, vectors: np.ndarray) -> np.ndarray:
         return mlp_probability(vectors, self.embed_w1, self.embed_b1, self.embed_w2, self.embed_b2)
 
     def combine(self, rows: np.ndarray) -> np.ndarray:
         z = (rows - self.stack_mean) / self.stack_scale
-        return _sigmoid(z @ self.stack_coef + self.stack_bias)
-
-
-def _sigmoid(x) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -30, 30)))
+        return sigmoid(z @ self.stack_coef + self.stack_bias)
 
 
 _model: HybridModel | None = None
@@ -247,24 +247,25 @@ def detect_batch(
     p_embed = model.p_embed(sub_vectors)
     sims = sub_vectors @ model.bank_vectors.T if len(model.bank_ids) else np.zeros((len(todo), 0))
     # The words of every post whose evidence will name n-gram words, weighed in one call.
-    _word_weights(model, [w for row, i in enumerate(todo) if p_ngram[row] >= 0.5
-                                for w in _post_words(texts[i], analyses[i])[1]])
+    words = {row: _post_words(texts[i], analyses[i]) for row, i in enumerate(todo) if p_ngram[row] >= 0.5}
+    _word_weights(model, [w for _spans, folded in words.values() for w in folded])
     for row, i in enumerate(todo):
         from monitor.detection.language import language_detect
 
         language = languages[i] or language_detect(texts[i])
         results[i] = _detections_for(
             model, texts[i], analyses[i], language=language, p_ngram=float(p_ngram[row]),
-            p_embed=float(p_embed[row]), sims=sims[row], model_text_=model_texts[row],
+            p_embed=float(p_embed[row]), sims=sims[row], words=words.get(row, ([], [])),
         )
     return results
 
 
 def _detections_for(
     model: HybridModel, text: str, analysis: Analysis, *, language: str, p_ngram: float, p_embed: float,
-    sims: np.ndarray, model_text_: str,
+    sims: np.ndarray, words: PostWords,
 ) -> list[Detection]:
     knn_diff, knn_vote = knn_scores(sims, model.bank_labels) if sims.size else (0.0, 0.5)
+    top_words = _top_words(model, words) if p_ngram >= 0.5 else []
     lexical = {d.community: d for d in analysis.detections}
     # Targets: the communities the lexicon linked a hostile term to; else every community named.
     slugs = list(lexical) or list(dict.fromkeys(m[0] for m in analysis.mentions))
@@ -301,7 +302,7 @@ def _detections_for(
             categories = _neighbour_categories(model, order, sims)
         evidence += _learned_evidence(
             model, text, analysis, score=score, lex_score=d.score if d else 0.0, p_ngram=p_ngram,
-            p_embed=p_embed, sims=sims, hateful_near=hateful_near, benign_near=benign_near,
+            top_words=top_words, p_embed=p_embed, sims=sims, hateful_near=hateful_near, benign_near=benign_near,
             has_lexical_dampeners=bool(d and any(e["role"] == "dampener" for e in d.evidence)),
         )
         detections.append(Detection(community=slug, categories=categories, score=score, evidence=evidence,
@@ -343,13 +344,14 @@ def _whole(text: str) -> tuple[int, int]:
 
 def _learned_evidence(
     model: HybridModel, text: str, analysis: Analysis, *, score: float, lex_score: float, p_ngram: float,
-    p_embed: float, sims: np.ndarray, hateful_near: list[int], benign_near: list[int], has_lexical_dampeners: bool,
+    top_words: list[tuple[int, int, float]], p_embed: float, sims: np.ndarray, hateful_near: list[int],
+    benign_near: list[int], has_lexical_dampeners: bool,
 ) -> list[dict]:
     """What the learned parts contributed: the words the n-gram model weighed most, the exemplars."""
     out: list[dict] = []
     s0, e0 = _whole(text)
     if p_ngram >= 0.5:
-        for a, b, weight in _top_words(model, text, analysis)[:2]:
+        for a, b, weight in top_words[:2]:
             out.append({"start": a, "end": b, "text": text[a:b], "rule": "model:ngram", "role": "hostile",
                         "weight": round(weight, 3), "p": round(p_ngram, 3)})
     if p_embed >= 0.5:
@@ -373,7 +375,7 @@ def _learned_evidence(
     return out
 
 
-def _post_words(text: str, analysis: Analysis) -> tuple[list[tuple[int, int]], list[str]]:
+def _post_words(text: str, analysis: Analysis) -> PostWords:
     """The post's words that are not community names: their spans, and each folded."""
     from monitor.detection.normalise import word_normalise
 
@@ -399,10 +401,10 @@ def _word_weights(model: HybridModel, folded: list[str]) -> list[float]:
     return [known[w] for w in folded]
 
 
-def _top_words(model: HybridModel, text: str, analysis: Analysis) -> list[tuple[int, int, float]]:
-    """Words of the post (not community names) that push the n-gram model towards hateful, heaviest first."""
-    words, folded = _post_words(text, analysis)
-    if not words:
+def _top_words(model: HybridModel, words: PostWords) -> list[tuple[int, int, float]]:
+    """Words of the post (``_post_words``) that push the n-gram model towards hateful, heaviest first."""
+    spans, folded = words
+    if not spans:
         return []
-    ranked = sorted(zip(words, _word_weights(model, folded)), key=lambda x: -x[1])
+    ranked = sorted(zip(spans, _word_weights(model, folded)), key=lambda x: -x[1])
     return [(a, b, float(w)) for (a, b), w in ranked if w > 0.3]

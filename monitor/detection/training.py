@@ -123,8 +123,9 @@ class EmbedNets:
 def _fit_embed(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> EmbedNets:
     """``EMBED_NETS`` networks on the embeddings, classes balanced as the linear models are."""
     from sklearn.neural_network import MLPClassifier
+    from sklearn.utils.class_weight import compute_sample_weight
 
-    balance = np.where(y == 1, len(y) / (2.0 * max(y.sum(), 1)), len(y) / (2.0 * max(len(y) - y.sum(), 1)))
+    balance = compute_sample_weight("balanced", y)
     nets = [
         MLPClassifier(hidden_layer_sizes=(EMBED_HIDDEN,), alpha=EMBED_ALPHA, max_iter=200, early_stopping=True,
                       random_state=SEED + k).fit(x, y, sample_weight=w * balance)
