@@ -16,6 +16,7 @@ change how short Bambara words are read; "other" changes nothing.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -127,3 +128,22 @@ def language_detect(text: str) -> str:
 def common_words() -> frozenset[str]:
     """French, English, Bambara and Fula function words (folded), for other modules' sanity checks."""
     return frozenset(_FR | _EN | _BM_STRONG | _BM_WEAK | _FF_STRONG | _FF_WEAK)
+
+
+@functools.lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """French and English words (every word of pyspellchecker's lists, folded: lower case, no accents).
+
+    The lexicon reads an unknown token as a slip of a hostile word ("haet" → "hate") or as words run
+    together ("ihate" → "i hate") only when it is not a word of its own ("hat", "arts", "therapist").
+    """
+    from spellchecker import SpellChecker
+
+    words: set[str] = set()
+    for lang in ("en", "fr"):
+        counts = SpellChecker(language=lang, distance=1).word_frequency.dictionary
+        for word in counts:
+            folded = unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode()
+            if folded.isalpha():
+                words.add(folded)
+    return frozenset(words)

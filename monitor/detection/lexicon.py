@@ -47,7 +47,7 @@ import yaml
 
 from monitor.communities import actor_definitions, community_definitions, default_path, seeds_dir
 from monitor.detection.base import SEVERITY, Detection
-from monitor.detection.language import common_words, language_detect
+from monitor.detection.language import common_words, dictionary_words, language_detect
 from monitor.detection.normalise import Normalised, text_normalise, word_normalise
 
 DETECTOR_ID = "lexicon-v1"
@@ -253,6 +253,8 @@ class Compiled:
     name_words: frozenset[str] = frozenset()  # one-word community names, for splitting "peulssont"
     name_inside: re.Pattern | None = None  # finds a community name inside a longer word
     hostile_words: frozenset[str] = frozenset()  # single hostile words, for rejoining "ver-mine"
+    phrase_words: frozenset[str] = frozenset()  # words of hostile phrases, for splitting "ihate"
+    dictionary: frozenset[str] = frozenset()  # French and English words: never a slip, never run together
     misspelt: dict[str, str] = field(default_factory=dict)  # "pels" → "peuls", "fualni" → "fulani"
     # A letter dropped from a short name ("Pul", "Dgon"): only read as the name when written with a capital.
     misspelt_capital: dict[str, str] = field(default_factory=dict)
@@ -500,9 +502,21 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
         for w in p.slots[0].words
         if w.isalpha() and w not in function
     }
+    # Every longer word of a hostile phrase ("hate" of "hate <community>"): a slip of one ("I haet Fulani")
+    # and words run together ("Ihate Fulani") are read as the phrase when the token is no word of its own.
+    phrase_words = {
+        w
+        for ps in main.by_word.values() for p in ps
+        if p.rule.kind == "hostile"
+        for slot in p.slots for w in slot.words
+        if w.isalpha() and len(w) >= 3 and w not in function
+    }
+    dictionary = frozenset(_squeeze(w) for w in dictionary_words())
     taken = vocabulary | common_words() | function
     # Names last: where a slip could be a name or a hostile word, it is read as the name.
     misspelt = _misspellings(hostile_words, taken, min_swap=6, min_delete=8)
+    for form, word in _misspellings(phrase_words, taken | dictionary, min_swap=4, min_delete=8).items():
+        misspelt.setdefault(form, word)
     misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6, owners=owners)
     # Short names lose a letter too ("Pul", "Puls", "Dgon"); a capital says a name is meant.
     misspelt_capital = {
@@ -516,6 +530,7 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
         clause_break=word_set("clause_break"), name_words=frozenset(name_words),
         name_inside=re.compile("|".join(re.escape(w) for w in sorted(name_words, key=len, reverse=True) if len(w) >= 4)),
         hostile_words=frozenset(w for w in hostile_words if len(w) >= 4),
+        phrase_words=frozenset(phrase_words), dictionary=dictionary,
         misspelt=misspelt, misspelt_capital=misspelt_capital,
     )
 
@@ -620,14 +635,21 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             clause += 1
         quoted = quote_depth > 0 or straight_open or single_open
         start, end = m.start(), m.end()
-        if piece.isalpha() and len(piece) >= 6 and key not in compiled.vocabulary:
-            # Words run together: a lower-case hashtag (#peulsdehors) may be any known
-            # words; elsewhere ("Peulssont des rats") one of them must be a community.
+        if piece.isalpha() and len(piece) >= 5 and key not in compiled.vocabulary:
+            # Words run together: a lower-case hashtag (#peulsdehors) may be any known words;
+            # elsewhere one of them must be a community ("Peulssont des rats") or, when the token
+            # is no French or English word and no name (a capital inside a sentence), a word of a
+            # hostile phrase (``_run_together``: "Ihate", "killall").
             first_original = norm.starts[start]
             hashtag = first_original > 0 and original[first_original - 1] == "#"
-            glued = hashtag or (compiled.name_inside is not None and compiled.name_inside.search(key))
-            pieces = _segment(piece, compiled.vocabulary) if glued else None
-            if pieces and (hashtag or any(_squeeze(p) in compiled.name_words for p in pieces)):
+            named = compiled.name_inside is not None and compiled.name_inside.search(key)
+            unknown = key not in compiled.dictionary
+            pieces = _segment(piece, compiled.vocabulary) if hashtag or named or unknown else None
+            if pieces and (
+                hashtag or any(_squeeze(p) in compiled.name_words for p in pieces)
+                or (unknown and _run_together(pieces, compiled)
+                    and not (original[first_original].isupper() and tokens and tokens[-1].sent == sent))
+            ):
                 offset = start
                 for p in pieces:
                     tokens.append(Token(_squeeze(p), offset, offset + len(p), sent, clause, quoted))
@@ -695,6 +717,19 @@ def _rejoin(norm: Normalised, tokens: list[Token], compiled: Compiled) -> list[T
 
 
 _ONE_LETTER_WORDS = frozenset("iay")  # "ihatefulani" = i hate fulani
+
+
+def _run_together(pieces: list[str], compiled: Compiled) -> bool:
+    """Two French or English words typed without a space, one of them a word of a hostile phrase of at
+    least four letters: "ihate", "killall", "aredisgusting". Not "kalaban" (ka la ban) nor "nigera"
+    (a one-letter word only comes first), nor "needville" split anywhere but in two real words."""
+    if len(pieces) != 2 or len(pieces[1]) == 1:
+        return False
+    keys = [_squeeze(p) for p in pieces]
+    return (
+        all(k in compiled.dictionary or len(p) == 1 for k, p in zip(keys, pieces))
+        and any(k in compiled.phrase_words and len(p) >= 4 for k, p in zip(keys, pieces))
+    )
 
 
 def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:

@@ -86,6 +86,35 @@ def test_obfuscated_spellings_are_still_caught(text):
     assert _flagged(text), text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I haet Fulani people.",  # two letters swapped in a short word of a hostile phrase
+        "I htae Fulani people.",
+        "Ihate Fulani people.",  # words run together
+        "I h a t e Fulani people.",  # spaced letters, read as "ihate"
+        "We must killall the Fulani.",
+        "Je dteeste les Peuls.",
+    ],
+)
+def test_slips_in_the_words_of_a_hostile_phrase_are_still_caught(text):
+    assert _flagged(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The therapist met Fulani families in Mopti.",  # a word of its own, not "the rapist"
+        "He lost his hat at the Fulani wedding.",  # "hat" is a word, not a slip of "hate"
+        "Our arts festival welcomes Fulani musicians.",
+        "Ce week-end c'est le mariage de ma collègue peule à Kalaban.",  # ka la ban: three pieces
+        "Fulani are Savile fans.",  # a capital inside a sentence: a name, not "sa vile" ("savile" would be)
+    ],
+)
+def test_real_words_are_not_read_as_slips_or_run_together(text):
+    assert not _flagged(text), text
+
+
 def test_collective_blame_needs_the_community_to_be_said_to_be_terrorists():
     d = _peul("Tous les Peuls sont des jihadistes.")
     assert d is not None and d.score >= THRESHOLD
