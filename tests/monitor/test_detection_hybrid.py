@@ -294,6 +294,31 @@ def test_liking_welcome_and_equal_worth_are_praise(text):
 @pytest.mark.parametrize(
     "text",
     [
+        "Les Peuls devraient être mieux traités.",
+        "Tous les Peuls méritent d'être heureux.",
+        "Chaque Peul mérite notre respect.",
+        "Il faut écouter les Peuls.",
+        "J'ai confiance dans les Peuls.",
+    ],
+)
+def test_trust_respect_and_a_better_lot_are_praise(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Imagine a Fulani thinking he deserves respect, lol. Those rats.",
+        "Je n'ai aucune confiance dans les Peuls, ce sont des traîtres.",
+    ],
+)
+def test_words_of_respect_or_trust_do_not_cover_an_attack(text):
+    assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Fulani are being targeted after the attack.",
         "The Fulani are victims too.",
         "Les Peuls vivent dans la peur depuis jeudi.",
