@@ -415,3 +415,25 @@ def test_a_flag_only_the_learned_parts_found_takes_the_kinds_most_of_its_neighbo
     model = SimpleNamespace(bank_labels=labels, bank_kinds=kinds)
     sims = np.array([0.7] * 10 + [0.1] * 5)
     assert _neighbour_categories(model, np.argsort(-sims), sims) == ["dehumanisation", "derogation"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Don't you think Fulani are parasites?",  # asks for agreement: the speaker's own claim
+        "Who else thinks Fulani should be deported?",
+        "Les Peuls ne sont-ils pas tous des voleurs ?",  # a negative question asserts
+        "Why can't Fulani just go back where they came from?",
+        "Are Fulani even human?",
+    ],
+)
+def test_rhetorical_questions_still_say_what_they_ask(text):
+    assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Les Peuls ne sont-ils pas des Maliens comme nous ?", "Vous ne trouvez pas que les Peuls sont accueillants ?"],
+)
+def test_a_negative_question_with_nothing_hostile_is_not_flagged(text):
+    assert not _flagged(text), (text, _best(text))
