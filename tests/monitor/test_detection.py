@@ -616,3 +616,26 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
     d = detect_text("Isn't it clear the Fulani are parasites?")
     assert d and max(x.score for x in d) >= THRESHOLD
     assert not any(e["rule"] == "dampener:negation" for x in d for e in x.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je ne voudrais pas d'un Peul comme voisin.",
+        "Personne ne veut de Peuls dans son quartier.",
+        "Les Peuls ne méritent pas d'être maliens.",
+        "I wouldn't want a Fulani as my neighbour.",
+        "Nobody wants Fulani in this town.",
+    ],
+)
+def test_not_wanting_a_community_around_is_exclusion(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD and "exclusion" in d.categories, (text, d)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Je ne voudrais pas d'ennuis avec mes voisins peuls.", "I wouldn't want my Fulani friends to leave."],
+)
+def test_not_wanting_something_else_is_not_exclusion(text):
+    assert not _flagged(text), text
