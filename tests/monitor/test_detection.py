@@ -639,3 +639,9 @@ def test_not_wanting_a_community_around_is_exclusion(text):
 )
 def test_not_wanting_something_else_is_not_exclusion(text):
     assert not _flagged(text), text
+
+
+def test_hatred_of_a_community_said_in_the_first_person_is_derogation():
+    d = _peul("J'ai la haine des Peuls.")
+    assert d is not None and d.score >= THRESHOLD and d.categories == ["derogation"]
+    assert not _flagged("J'ai la haine contre ceux qui attaquent les Peuls.")
