@@ -95,10 +95,15 @@ DAMPENING = {
     # The hostile words are the content of someone else's saying or believing, or of a saying the post
     # judges: "Dire que les Peuls sont des voleurs, c'est faux", "tu as écrit que ...", "calling Fulani rats".
     "embedding": 0.35,
+    # The hostile words are about the people who harm the community: "People who hate Fulani disgust me",
+    # "ceux qui s'en prennent aux Peuls sont des lâches".
+    "doers": 0.3,
 }
 # Dampeners that say the hostile words are not the author's own claim (negated, reported under a verb of
 # saying, condemned): the learned parts read words, not scope, so these lower their score too.
-SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embedding"})
+SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embedding", "doers"})
+# "people who [keep] attacking [the] Fulani": at most this many words between the doers and the community.
+DOERS_REACH = 5
 # Dampeners that an endorsement ("il a raison", "so true") cancels: the author agrees with the words reported.
 ENDORSABLE = frozenset({"reporting", "embedding", "quotation"})
 # Subjects that make a verb of saying or believing the author's own ("je pense que", "we say").
@@ -1566,6 +1571,9 @@ def _apply_dampeners(
     embedded = _embedding_verb(post, hit, cues, negations)
     if embedded is not None:
         note("embedding", embedded)
+    doers = _doers(post, hit, cues)
+    if doers is not None:
+        note("doers", doers)
     endorsed = cues.get("endorsement", [])
     if endorsed and any(kind in ENDORSABLE for kind, _s, _e in found):
         # "Mon oncle dit que les Peuls sont des serpents, et il a raison": the author makes the report theirs.
@@ -1647,6 +1655,28 @@ def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negatio
         if own and not negated:
             return None
         return v
+    return None
+
+
+def _doers(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> Match | None:
+    """"People who hate Fulani disgust me", "Ceux qui s'en prennent aux Peuls sont des lâches": the community
+    is the object of a harm done by the people the sentence is about, so the hostile words (the harm itself, or
+    what is said of those people) are not aimed at the community. The harm sits between "people who" and the
+    community, a few words apart; "those who let Fulani live here are traitors" names no harm and is not covered,
+    nor are doers praised after it ("... mérite une médaille", "... are heroes")."""
+    tokens = post.tokens
+    m = hit.target
+    for c in cues.get("doers", []):
+        if tokens[c.start].clause != tokens[m.start].clause or c.end > m.start or m.start - c.end > DOERS_REACH:
+            continue
+        harmed = any(c.end <= h.start and h.end <= m.start for h in cues.get("harm", []))
+        # "Celui qui débarrasse le quartier des Bellas mérite une médaille": praise of the doers is the harm endorsed.
+        praised = any(
+            tokens[p.start].sent == tokens[m.start].sent and p.start >= m.end
+            for kind in ("positive", "positive_act") for p in cues.get(kind, [])
+        )
+        if (harmed or c.end <= hit.start < m.start) and not praised:
+            return c
     return None
 
 

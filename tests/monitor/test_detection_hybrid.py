@@ -437,3 +437,27 @@ def test_rhetorical_questions_still_say_what_they_ask(text):
 )
 def test_a_negative_question_with_nothing_hostile_is_not_flagged(text):
     assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "People who hate Fulani disgust me.",
+        "Ceux qui s'en prennent aux Peuls sont des lâches.",
+        "Les gens qui détestent les Peuls me dégoûtent.",
+    ],
+)
+def test_what_is_said_of_the_people_who_harm_a_community_is_not_aimed_at_it(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "People who hate Fulani are right, Fulani are rats.",  # the second clause is the author's own
+        "Celui qui débarrasse le quartier des Bellas mérite une médaille.",  # the doer praised: the harm endorsed
+        "Ceux qui louent aux Peuls sont des traîtres.",  # no harm done to the community: not covered
+    ],
+)
+def test_the_doers_reading_does_not_cover_an_attack(text):
+    assert _flagged(text), (text, _best(text))
