@@ -299,6 +299,8 @@ def test_liking_welcome_and_equal_worth_are_praise(text):
         "Chaque Peul mérite notre respect.",
         "Il faut écouter les Peuls.",
         "J'ai confiance dans les Peuls.",
+        "Rien ne vaut l'hospitalité peule.",  # "nothing beats": no negation
+        "Le Mali a besoin des Peuls.",
     ],
 )
 def test_trust_respect_and_a_better_lot_are_praise(text):
