@@ -1563,6 +1563,9 @@ def _apply_dampeners(
                 found.append(("rhetorical", q, q + 1))
     if quoted and sum(1 for t in tokens if not t.quoted) >= 3:
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
+    elif not quoted and tokens[m.start].quoted and _quotation_length(tokens, m.start) >= QUOTED_CLAIM:
+        # "Statements like 'Fulani are scum' have no place here": the words outside are about the quoted claim.
+        found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
     for i in dampeners.get("identity", []):
         if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent \
                 and _speaks_as(post, i):
@@ -1656,6 +1659,21 @@ def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negatio
             return None
         return v
     return None
+
+
+# A quotation of at least this many words around a community is a claim quoted, not a name in scare quotes
+# (« Peuls » sont des rats).
+QUOTED_CLAIM = 3
+
+
+def _quotation_length(tokens: list[Token], k: int) -> int:
+    """How many words the quotation holding token ``k`` has."""
+    a = b = k
+    while a > 0 and tokens[a - 1].quoted:
+        a -= 1
+    while b + 1 < len(tokens) and tokens[b + 1].quoted:
+        b += 1
+    return b - a + 1
 
 
 def _doers(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> Match | None:

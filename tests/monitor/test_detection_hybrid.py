@@ -463,3 +463,19 @@ def test_what_is_said_of_the_people_who_harm_a_community_is_not_aimed_at_it(text
 )
 def test_the_doers_reading_does_not_cover_an_attack(text):
     assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Statements like 'Fulani are scum' have no place here.",
+        "Des propos comme « les Peuls sont des chiens » n'ont pas leur place ici.",
+    ],
+)
+def test_words_about_a_quoted_claim_are_not_aimed_at_the_community_in_it(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize("text", ["Ces « Peuls » sont des rats.", 'These "Fulani" are vermin.'])
+def test_a_name_in_scare_quotes_is_still_the_target(text):
+    assert _flagged(text), (text, _best(text))
