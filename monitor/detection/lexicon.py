@@ -650,6 +650,12 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             named = compiled.name_inside is not None and compiled.name_inside.search(key)
             unknown = key not in compiled.dictionary
             pieces = _segment(piece, compiled.vocabulary) if hashtag or named or unknown else None
+            if pieces is None and named and unknown:
+                # A name glued to one French or English word ("Fulaniwomen"); not a place name cut
+                # into three ("Diafarabé": di af arabe).
+                pieces = _segment(piece, compiled.vocabulary, compiled.dictionary)
+                if pieces and (len(pieces) != 2 or min(len(p) for p in pieces) < 3):
+                    pieces = None
             if pieces and (
                 hashtag or any(_squeeze(p) in compiled.name_words for p in pieces)
                 or (unknown and _run_together(pieces, compiled)
@@ -737,8 +743,8 @@ def _run_together(pieces: list[str], compiled: Compiled) -> bool:
     )
 
 
-def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:
-    """Split ``word`` into the fewest known words (at least two), or None."""
+def _segment(word: str, *vocabularies: frozenset[str]) -> list[str] | None:
+    """Split ``word`` into the fewest words of ``vocabularies`` (at least two), or None."""
     n = len(word)
     if n > 40:
         return None
@@ -749,7 +755,8 @@ def _segment(word: str, vocabulary: frozenset[str]) -> list[str] | None:
             continue
         for j in range(i + 1, n + 1):
             piece = word[i:j]
-            if _squeeze(piece) in vocabulary or (len(piece) == 1 and piece in _ONE_LETTER_WORDS):
+            key = _squeeze(piece)
+            if any(key in v for v in vocabularies) or (len(piece) == 1 and piece in _ONE_LETTER_WORDS):
                 candidate = best[i] + [piece]
                 if best[j] is None or len(candidate) < len(best[j]):
                     best[j] = candidate

@@ -95,6 +95,7 @@ def test_obfuscated_spellings_are_still_caught(text):
         "I h a t e Fulani people.",  # spaced letters, read as "ihate"
         "We must killall the Fulani.",
         "Je dteeste les Peuls.",
+        "Fulaniwomen are worthless.",  # a name glued to a word the lexicon does not know
     ],
 )
 def test_slips_in_the_words_of_a_hostile_phrase_are_still_caught(text):
@@ -645,3 +646,8 @@ def test_hatred_of_a_community_said_in_the_first_person_is_derogation():
     d = _peul("J'ai la haine des Peuls.")
     assert d is not None and d.score >= THRESHOLD and d.categories == ["derogation"]
     assert not _flagged("J'ai la haine contre ceux qui attaquent les Peuls.")
+
+
+def test_a_place_name_is_not_cut_into_a_community_name():
+    # "diafarabe" (Diafarabé, a town): not "di af arabe"
+    assert detect_text("Les pêcheurs de diafarabe sont des voleurs.") == []
