@@ -1575,6 +1575,7 @@ def _apply_dampeners(
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
     for i in dampeners.get("identity", []):
         if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent \
+                and all(tokens[k].key in IDENTITY_FILLERS or hit.start <= k < hit.end for k in range(i.end, m.start)) \
                 and _speaks_as(post, i):
             note("identity", i)
             break
@@ -1608,6 +1609,15 @@ def _stopped_being(post: _Post, n: Match) -> bool:
         k += 1
     return k < len(post.tokens) and post.tokens[k].key in BEING
 
+
+# What may stand between "I am" and the community in a statement of identity ("je suis une fière Peule",
+# "I'm a proud Fulani", "we are also Dogon"), besides the hostile term itself ("je suis une sale Peule");
+# "I'm convinced Fulani are ..." states no identity.
+IDENTITY_FILLERS = _keys(
+    "a an un une des also aussi too proud fier fiere fiers fieres moi meme myself half moitie de d born ne nee nes "
+    "originaire originaires pure pur vrai vraie true real fully tous toutes all both bel et bien just simply juste "
+    "simplement simple le la les the"
+)
 
 # Words of the first person: "as a Fulani" is the speaker's identity only when the speaker is in the sentence.
 SPEAKER = FIRST_PERSON | _keys("me my mine our us mon ma mes notre nos")

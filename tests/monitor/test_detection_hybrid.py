@@ -479,3 +479,23 @@ def test_words_about_a_quoted_claim_are_not_aimed_at_the_community_in_it(text):
 @pytest.mark.parametrize("text", ["Ces « Peuls » sont des rats.", 'These "Fulani" are vermin.'])
 def test_a_name_in_scare_quotes_is_still_the_target(text):
     assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je n'hésite pas à dire que les Peuls sont des cafards.",  # saying it without holding back: no negation
+        "I'm convinced Fulani are terrorists.",  # "I'm ... Fulani" here states no identity
+        "I'm Tuareg and Songhai are lazy slaves.",
+    ],
+)
+def test_the_author_owning_the_words_keeps_them_hostile(text):
+    assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize("text", ["Je suis une sale Peule, et alors ?", "I'm a dirty Fulani."])
+def test_a_statement_of_identity_around_the_hostile_word_still_reads_as_identity(text):
+    from monitor.detection.lexicon import lexicon_analyse
+
+    (d,) = lexicon_analyse(text).detections
+    assert "dampener:identity" in [e["rule"] for e in d.evidence], d.evidence
