@@ -1704,7 +1704,7 @@ def _doers(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> Match | None:
     for c in cues.get("doers", []):
         if tokens[c.start].clause != tokens[m.start].clause or c.end > m.start or m.start - c.end > DOERS_REACH:
             continue
-        harmed = any(c.end <= h.start and h.end <= m.start for h in cues.get("harm", []))
+        harmed = any(c.start <= h.start and h.end <= m.start for h in cues.get("harm", []))
         # "Celui qui débarrasse le quartier des Bellas mérite une médaille": praise of the doers is the harm endorsed.
         praised = any(
             tokens[p.start].sent == tokens[m.start].sent and p.start >= m.end

@@ -447,6 +447,8 @@ def test_a_negative_question_with_nothing_hostile_is_not_flagged(text):
         "People who hate Fulani disgust me.",
         "Ceux qui s'en prennent aux Peuls sont des lâches.",
         "Les gens qui détestent les Peuls me dégoûtent.",
+        "I'm tired of people calling Fulani terrorists.",
+        "The idea that Fulani are dangerous is a myth.",
     ],
 )
 def test_what_is_said_of_the_people_who_harm_a_community_is_not_aimed_at_it(text):
