@@ -501,3 +501,18 @@ def test_a_statement_of_identity_around_the_hostile_word_still_reads_as_identity
 
     (d,) = lexicon_analyse(text).detections
     assert "dampener:identity" in [e["rule"] for e in d.evidence], d.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I don't think Fulani are human.", "Je ne considère pas les Peuls comme des humains."],
+)
+def test_denying_a_community_is_human_is_dehumanisation_even_through_belief(text):
+    assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["I don't think Fulani are terrorists.", "Je ne pense pas que les Peuls soient des terroristes."],
+)
+def test_denying_a_slander_through_belief_is_not_flagged(text):
+    assert not _flagged(text), (text, _best(text))
