@@ -1257,7 +1257,7 @@ def _praised(
     """
     tokens = post.tokens
     out: set[str] = set()
-    for kind in ("positive", "positive_act", "victim"):
+    for kind in ("positive", "positive_act", "victim", "inclusion"):
         for p in cues.get(kind, []):
             sent = tokens[p.start].sent
             # A question asserts no praise ("Vous avez déjà vu un Peul honnête ?", "Marry a Fulani?").
@@ -1267,6 +1267,8 @@ def _praised(
                 if tokens[m.start].sent != sent or m.misspelt:
                     continue
                 if kind == "positive_act" and m.start < p.end:
+                    continue
+                if kind == "inclusion" and not 0 <= m.start - p.end <= 1:
                     continue
                 if kind == "victim" and not _suffers(post, m, p):
                     continue
@@ -1532,7 +1534,7 @@ def _apply_dampeners(
         if tokens[n.start].key in STOP_WORDS and m.end <= n.start and tokens[m.start].clause == tokens[n.start].clause \
                 and not _stopped_being(post, n):
             continue
-        if inside or wraps or before or in_predication or straddles:
+        if (inside or wraps or before or in_predication or straddles) and not (n.end <= hit.start and _taken_back(post, hit.end)):
             note("negation", n)
             break
     for c in dampeners.get("reporting", []):
@@ -1547,6 +1549,9 @@ def _apply_dampeners(
                 continue
             # "Je ne suis pas raciste, mais ...": what follows "mais" is the speaker's own view.
             if c.end <= hit.start and _break_between(post, c.end, hit.start):
+                continue
+            # "Not every Fulani is a jihadist, but most of them are": the concession is taken back.
+            if kind == "counter_speech" and _taken_back(post, hit.end):
                 continue
             # Condemning an event ("je condamne l'attaque") says nothing about the
             # next sentence; it covers its own sentence or a quotation it comments on.
@@ -1713,6 +1718,22 @@ def _doers(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> Match | None:
         if (harmed or c.end <= hit.start < m.start) and not praised:
             return c
     return None
+
+
+# After "but", words that take a denied generalisation back ("..., but most of them are").
+MOST = _keys("most majority plupart majorite many beaucoup nombreux almost presque")
+
+
+def _taken_back(post: _Post, start: int) -> bool:
+    """A "but"/"mais" after token ``start`` in its sentence, followed within three words by "most"/"la plupart"."""
+    tokens = post.tokens
+    sent = tokens[start - 1].sent if start else 0
+    for k in range(start, len(tokens)):
+        if tokens[k].sent != sent:
+            return False
+        if tokens[k].key in post.compiled.clause_break:
+            return any(t.key in MOST for t in tokens[k + 1:k + 4] if t.sent == sent)
+    return False
 
 
 def _break_between(post: _Post, start: int, end: int) -> bool:

@@ -516,3 +516,28 @@ def test_denying_a_community_is_human_is_dehumanisation_even_through_belief(text
 )
 def test_denying_a_slander_through_belief_is_not_flagged(text):
     assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We need more Fulani nurses in Mopti.",  # asking for more of a community: praise
+        "Il faudrait recruter plus de Peuls dans la police.",
+        "Not every Fulani is a jihadist, come on.",  # a generalisation denied
+        "Les Dogons méritent justice après ce massacre.",
+    ],
+)
+def test_inclusion_and_denied_generalisations_are_not_flagged(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We need more fires in Fulani camps.",  # "more" is not said of the community
+        "We need more Fulani gone from this town.",
+        "Not every Fulani is a jihadist, but most of them are.",  # the concession taken back
+    ],
+)
+def test_inclusion_words_and_concessions_do_not_cover_an_attack(text):
+    assert _flagged(text), (text, _best(text))
