@@ -651,3 +651,21 @@ def test_hatred_of_a_community_said_in_the_first_person_is_derogation():
 def test_a_place_name_is_not_cut_into_a_community_name():
     # "diafarabe" (Diafarabé, a town): not "di af arabe"
     assert detect_text("Les pêcheurs de diafarabe sont des voleurs.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je supporte plus les Peuls, ils sont partout.",  # spoken French drops "ne"
+        "Ça me dégoûte de voir des Peuls au marché.",
+        "Fulani honestly make my skin crawl.",
+        "The Fulani are rotten to the core.",
+    ],
+)
+def test_spoken_disgust_is_derogation(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD and "derogation" in d.categories, (text, d)
+
+
+def test_spoken_negation_of_an_insult_is_not_disgust():
+    assert not _flagged("Je supporte pas qu'on insulte les Peuls.")
