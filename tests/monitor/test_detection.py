@@ -669,3 +669,26 @@ def test_spoken_disgust_is_derogation(text):
 
 def test_spoken_negation_of_an_insult_is_not_disgust():
     assert not _flagged("Je supporte pas qu'on insulte les Peuls.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dogon men have no manners whatsoever.",  # a good quality denied with "no"/"zero"
+        "Les Peuls n'ont aucune éducation.",
+        "Fulani people don't know the meaning of honesty.",
+        "Le Burkina se porterait bien mieux sans les Peuls.",
+        "Keep your Fulani neighbours away from my kids.",
+        "Those Tuareg should be grateful we let them stay.",
+    ],
+)
+def test_denied_qualities_and_unwanted_presence_are_caught(text):
+    assert detect_text(text) and detect_text(text)[0].score >= THRESHOLD, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I don't know the meaning of this Fulani word.", "Les Peuls n'ont aucune chance face à la sécheresse."],
+)
+def test_not_knowing_a_word_or_having_no_chance_is_not_derogation(text):
+    assert all(d.score < THRESHOLD for d in detect_text(text)), text
