@@ -692,3 +692,21 @@ def test_denied_qualities_and_unwanted_presence_are_caught(text):
 )
 def test_not_knowing_a_word_or_having_no_chance_is_not_derogation(text):
     assert all(d.score < THRESHOLD for d in detect_text(text)), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There is nothing I hate more than Fulani.",
+        "Il n'y a rien que je déteste plus que les Peuls.",
+        "Has anyone ever met a Fulani who wasn't a thief?",
+        "Quelqu'un a déjà rencontré un Peul qui n'était pas un voleur ?",
+    ],
+)
+def test_hatred_said_through_a_negation_is_derogation(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD, (text, d)
+
+
+def test_hating_those_who_insult_a_community_is_not_derogation():
+    assert not _flagged("Nothing I hate more than people who insult Fulani.")
