@@ -274,7 +274,7 @@ _NOT_MISSPELT = frozenset(
 
 def _misspellings(
     names: set[str], taken: set[str], *, min_swap: int, min_delete: int, min_form: int = 4,
-    owners: dict[str, frozenset[str]] | None = None,
+    owners: dict[str, frozenset[str]] | None = None, min_insert: int | None = None,
 ) -> dict[str, str]:
     """Two swapped neighbours, or one deleted letter in a long word; the first letter kept.
 
@@ -288,11 +288,16 @@ def _misspellings(
     """
     variants: dict[str, set[str]] = {}
     for name in names:
-        if len(name) < min_swap or not name.isalpha():
+        if not name.isalpha():
             continue
-        forms = {name[:i] + name[i + 1] + name[i] + name[i + 2:] for i in range(1, len(name) - 1)}
+        forms: set[str] = set()
+        if len(name) >= min_swap:
+            forms |= {name[:i] + name[i + 1] + name[i] + name[i + 2:] for i in range(1, len(name) - 1)}
         if len(name) >= min_delete:
             forms |= {name[:i] + name[i + 1:] for i in range(1, len(name))}
+        if min_insert is not None and len(name) >= min_insert:
+            # A letter added inside the word ("Pheuls"): never at the end, where it makes plurals and genders.
+            forms |= {name[:i] + c + name[i:] for i in range(1, len(name)) for c in _LETTERS}
         for form in forms:
             # A slip that also merges two letters ("dogonne" → "done") is too far from the word,
             # and the first letter stays: a reader must still recognise the word.
@@ -523,6 +528,9 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
     for form, word in _misspellings(phrase_words, taken | dictionary, min_swap=4, min_delete=8).items():
         misspelt.setdefault(form, word)
     misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6, owners=owners)
+    for form, word in _misspellings(name_words, taken | dictionary, min_swap=99, min_delete=99, owners=owners,
+                                    min_insert=5).items():
+        misspelt.setdefault(form, word)
     # Short names lose a letter too ("Pul", "Puls", "Dgon"); a capital says a name is meant.
     misspelt_capital = {
         k: v for k, v in _misspellings(name_words, taken, min_swap=4, min_delete=4, min_form=3, owners=owners).items()

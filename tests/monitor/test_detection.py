@@ -96,6 +96,7 @@ def test_obfuscated_spellings_are_still_caught(text):
         "We must killall the Fulani.",
         "Je dteeste les Peuls.",
         "Fulaniwomen are worthless.",  # a name glued to a word the lexicon does not know
+        "Les Pheuls sont des traîtres.",  # a letter added inside a name
     ],
 )
 def test_slips_in_the_words_of_a_hostile_phrase_are_still_caught(text):
@@ -710,3 +711,9 @@ def test_hatred_said_through_a_negation_is_derogation(text):
 
 def test_hating_those_who_insult_a_community_is_not_derogation():
     assert not _flagged("Nothing I hate more than people who insult Fulani.")
+
+
+def test_a_real_word_one_letter_from_a_name_is_not_the_name():
+    # "peuples" is "peules" with a letter added, and "mature" is "maure": words of their own.
+    assert detect_text("Les peuples du Sahel sont des voleurs de temps, disait-il.") == []
+    assert detect_text("These mature men are thieves of time.") == []
