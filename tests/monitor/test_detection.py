@@ -621,18 +621,24 @@ def test_a_rhetorical_question_does_not_negate_what_it_asserts():
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "category"),
     [
-        "Je ne voudrais pas d'un Peul comme voisin.",
-        "Personne ne veut de Peuls dans son quartier.",
-        "Les Peuls ne méritent pas d'être maliens.",
-        "I wouldn't want a Fulani as my neighbour.",
-        "Nobody wants Fulani in this town.",
+        # not wanting a community around
+        ("Je ne voudrais pas d'un Peul comme voisin.", "exclusion"),
+        ("Personne ne veut de Peuls dans son quartier.", "exclusion"),
+        ("Les Peuls ne méritent pas d'être maliens.", "exclusion"),
+        ("I wouldn't want a Fulani as my neighbour.", "exclusion"),
+        ("Nobody wants Fulani in this town.", "exclusion"),
+        # spoken disgust
+        ("Je supporte plus les Peuls, ils sont partout.", "derogation"),  # spoken French drops "ne"
+        ("Ça me dégoûte de voir des Peuls au marché.", "derogation"),
+        ("Fulani honestly make my skin crawl.", "derogation"),
+        ("The Fulani are rotten to the core.", "derogation"),
     ],
 )
-def test_not_wanting_a_community_around_is_exclusion(text):
+def test_unwanted_presence_and_spoken_disgust_are_read(text, category):
     d = _peul(text)
-    assert d is not None and d.score >= THRESHOLD and "exclusion" in d.categories, (text, d)
+    assert d is not None and d.score >= THRESHOLD and category in d.categories, (text, d)
 
 
 @pytest.mark.parametrize(
@@ -652,20 +658,6 @@ def test_hatred_of_a_community_said_in_the_first_person_is_derogation():
 def test_a_place_name_is_not_cut_into_a_community_name():
     # "diafarabe" (Diafarabé, a town): not "di af arabe"
     assert detect_text("Les pêcheurs de diafarabe sont des voleurs.") == []
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Je supporte plus les Peuls, ils sont partout.",  # spoken French drops "ne"
-        "Ça me dégoûte de voir des Peuls au marché.",
-        "Fulani honestly make my skin crawl.",
-        "The Fulani are rotten to the core.",
-    ],
-)
-def test_spoken_disgust_is_derogation(text):
-    d = _peul(text)
-    assert d is not None and d.score >= THRESHOLD and "derogation" in d.categories, (text, d)
 
 
 def test_spoken_negation_of_an_insult_is_not_disgust():
