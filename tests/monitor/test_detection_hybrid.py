@@ -301,6 +301,9 @@ def test_liking_welcome_and_equal_worth_are_praise(text):
         "J'ai confiance dans les Peuls.",
         "Rien ne vaut l'hospitalité peule.",  # "nothing beats": no negation
         "Le Mali a besoin des Peuls.",
+        "Les Peuls sont l'avenir du Sahel.",
+        "Un Peul, c'est un frère.",
+        "On devrait tous prendre exemple sur les Peuls.",
     ],
 )
 def test_trust_respect_and_a_better_lot_are_praise(text):
@@ -312,6 +315,7 @@ def test_trust_respect_and_a_better_lot_are_praise(text):
     [
         "Imagine a Fulani thinking he deserves respect, lol. Those rats.",
         "Je n'ai aucune confiance dans les Peuls, ce sont des traîtres.",
+        "Un Peul ne sera jamais un frère pour moi.",  # the good word denied
     ],
 )
 def test_words_of_respect_or_trust_do_not_cover_an_attack(text):
