@@ -1671,13 +1671,15 @@ def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negatio
     tokens = post.tokens
     sent = tokens[hit.start].sent
     calls = cues.get("call", [])
-    for v in reversed(cues.get("speech", [])):
+    hearsay = cues.get("hearsay", [])
+    # The last verb before the hostile words; of two ending together, the longer ("entends des gens dire").
+    for v in sorted(cues.get("speech", []) + hearsay, key=lambda c: (c.end, -c.start), reverse=True):
         if tokens[v.start].sent != sent or v.end > hit.start or _overlaps(v.start, v.end, hit.start, hit.end):
             continue
         if _overlaps(v.start, v.end, hit.target.start, hit.target.end):
             continue
         clause = tokens[v.start].clause
-        own = _said_by_author(post, v)
+        own = v not in hearsay and _said_by_author(post, v)
         negated = any(
             tokens[n.start].sent == sent and n.start < v.start and v.start - n.end <= SPEECH_SUBJECT_REACH
             for n in negations

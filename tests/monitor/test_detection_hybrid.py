@@ -545,3 +545,20 @@ def test_inclusion_and_denied_generalisations_are_not_flagged(text):
 )
 def test_inclusion_words_and_concessions_do_not_cover_an_attack(text):
     assert _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je suis choqué de lire que les Peuls seraient des voleurs.",  # what others wrote, judged
+        "J'ai honte quand j'entends des gens dire que les Peuls sont des sauvages.",
+        "Ce genre de propos sur les Peuls n'a pas sa place ici.",
+    ],
+)
+def test_others_words_heard_or_read_and_judged_are_not_the_authors(text):
+    assert not _flagged(text), (text, _best(text))
+
+
+@pytest.mark.parametrize("text", ["J'ai entendu dire que les Peuls sont des voleurs.", "I heard that Fulani are thieves."])
+def test_a_rumour_passed_on_stays_the_authors(text):
+    assert _flagged(text), (text, _best(text))
