@@ -673,6 +673,8 @@ def test_spoken_negation_of_an_insult_is_not_disgust():
         "Le Burkina se porterait bien mieux sans les Peuls.",
         "Keep your Fulani neighbours away from my kids.",
         "Those Tuareg should be grateful we let them stay.",
+        "Fulani are not worth my time.",
+        "Fulani men are not real men.",
     ],
 )
 def test_denied_qualities_and_unwanted_presence_are_caught(text):
