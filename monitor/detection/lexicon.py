@@ -273,10 +273,11 @@ _NOT_MISSPELT = frozenset(
 
 
 def _misspellings(
-    names: set[str], taken: set[str], *, min_swap: int, min_delete: int, min_form: int = 4,
+    names: set[str], taken: set[str], *, min_swap: int | None, min_delete: int | None, min_form: int = 4,
     owners: dict[str, frozenset[str]] | None = None, min_insert: int | None = None,
 ) -> dict[str, str]:
     """Two swapped neighbours, or one deleted letter in a long word; the first letter kept.
+    Each kind of slip applies to words of at least its ``min_*`` letters; None leaves it out.
 
     Writers drop or swap a letter to slip past keyword filters ("Fualni", "vremine");
     substitutions are left out because they make real words ("peuls" → "peurs"), and
@@ -291,9 +292,9 @@ def _misspellings(
         if not name.isalpha():
             continue
         forms: set[str] = set()
-        if len(name) >= min_swap:
+        if min_swap is not None and len(name) >= min_swap:
             forms |= {name[:i] + name[i + 1] + name[i] + name[i + 2:] for i in range(1, len(name) - 1)}
-        if len(name) >= min_delete:
+        if min_delete is not None and len(name) >= min_delete:
             forms |= {name[:i] + name[i + 1:] for i in range(1, len(name))}
         if min_insert is not None and len(name) >= min_insert:
             # A letter added inside the word ("Pheuls"): never at the end, where it makes plurals and genders.
@@ -523,12 +524,14 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
     }
     dictionary = frozenset(_squeeze(w) for w in dictionary_words())
     taken = vocabulary | common_words() | function
+    # Slips read against French and English too: a real word is never one ("hat" is not "hate").
+    taken_or_word = taken | dictionary
     # Names last: where a slip could be a name or a hostile word, it is read as the name.
     misspelt = _misspellings(hostile_words, taken, min_swap=6, min_delete=8)
-    for form, word in _misspellings(phrase_words, taken | dictionary, min_swap=4, min_delete=8).items():
+    for form, word in _misspellings(phrase_words, taken_or_word, min_swap=4, min_delete=8).items():
         misspelt.setdefault(form, word)
     misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6, owners=owners)
-    for form, word in _misspellings(name_words, taken | dictionary, min_swap=99, min_delete=99, owners=owners,
+    for form, word in _misspellings(name_words, taken_or_word, min_swap=None, min_delete=None, owners=owners,
                                     min_insert=5).items():
         misspelt.setdefault(form, word)
     # Short names lose a letter too ("Pul", "Puls", "Dgon"); a capital says a name is meant.
@@ -1716,16 +1719,18 @@ def _doers(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> Match | None:
     nor are doers praised after it ("... mérite une médaille", "... are heroes")."""
     tokens = post.tokens
     m = hit.target
-    for c in cues.get("doers", []):
-        if tokens[c.start].clause != tokens[m.start].clause or c.end > m.start or m.start - c.end > DOERS_REACH:
-            continue
-        harmed = any(c.start <= h.start and h.end <= m.start for h in cues.get("harm", []))
-        # "Celui qui débarrasse le quartier des Bellas mérite une médaille": praise of the doers is the harm endorsed.
-        praised = any(
-            tokens[p.start].sent == tokens[m.start].sent and p.start >= m.end
-            for kind in ("positive", "positive_act") for p in cues.get(kind, [])
-        )
-        if (harmed or c.end <= hit.start < m.start) and not praised:
+    doers = [
+        c for c in cues.get("doers", [])
+        if tokens[c.start].clause == tokens[m.start].clause and c.end <= m.start and m.start - c.end <= DOERS_REACH
+    ]
+    # "Celui qui débarrasse le quartier des Bellas mérite une médaille": praise of the doers is the harm endorsed.
+    if not doers or any(
+        tokens[p.start].sent == tokens[m.start].sent and p.start >= m.end
+        for kind in ("positive", "positive_act") for p in cues.get(kind, [])
+    ):
+        return None
+    for c in doers:
+        if c.end <= hit.start < m.start or any(c.start <= h.start and h.end <= m.start for h in cues.get("harm", [])):
             return c
     return None
 
