@@ -144,6 +144,13 @@ DETERMINERS_BEFORE = _keys("de d les ces tous toutes all the these those")
 ANAPHORA = _keys("les leur leurs eux ils elles lui them they their him her u aw vous vos votre you your")
 # Subject pronouns that can be said to BE something: "Les Peuls ? Ils sont dégoûtants."
 SUBJECT_PRONOUNS = _keys("ils elles eux they u")
+# Words that take up a group named before, as a subject pronoun does: "ces gens-là sont dangereux".
+GROUP_ANAPHORA = tuple(
+    tuple(_squeeze(w) for w in phrase.split()) for phrase in (
+        "ces gens la", "ces gens", "ce genre de personnes", "ces individus", "ces types",
+        "those people", "these people", "that kind", "their kind", "that lot", "those guys", "these guys",
+    )
+)
 # Words that may open an order before the verb ("allez, tuez-les", "now kill them").
 ORDER_OPENERS = _keys(
     "les des ces tous toutes all the these those now maintenant allez vite alors donc so just then go et and"
@@ -1420,27 +1427,46 @@ def _verbless(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int
 
 
 def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> Linked:
-    """"Les Peuls ? Ils sont tous dégoûtants.": a pronoun said to be the term, the community just before."""
+    """"Les Peuls ? Ils sont tous dégoûtants.": a pronoun said to be the term, the community just before: in the
+    sentence before, or in an earlier clause of its own ("I met some Fulani, and they are all thieves"). Words
+    that take up a group are read as the pronoun ("ces gens-là sont dangereux", "those people are thieves")."""
     tokens = post.tokens
     sent = tokens[h.start].sent
     for k in range(h.start - 1, -1, -1):
         if tokens[k].sent != sent:
             break
-        if tokens[k].key not in SUBJECT_PRONOUNS:
+        start = _group_anaphor_start(tokens, k)
+        if start is None:
             continue
-        pronoun = Mention(k, k + 1, (), (), "pronoun")
+        pronoun = Mention(start, k + 1, (), (), "pronoun")
         if post.relation(pronoun, h.start, h.end, gap_ok) not in ("copula", "adjacent", "predicate"):
             continue
+        clause = tokens[start].clause
         earlier = [
             m for m in communities
-            if not m.misspelt and tokens[m.start].sent == sent - 1 and k - m.end <= WINDOW_TOKENS
+            if not m.misspelt and start - m.end <= WINDOW_TOKENS and m.end <= start and (
+                tokens[m.start].sent == sent - 1 or (tokens[m.start].sent == sent and tokens[m.end - 1].clause != clause)
+            )
         ]
         # "Le JNIM ne représente pas les Peuls. Ce sont des assassins.": the pronoun takes up the subject,
-        # the actor named first, not the community after it.
-        if not earlier or post.actor_before(earlier[-1]):
+        # the actor named first, not the community after it; nor the actor named after it ("les Peuls
+        # attaqués par les bandits, ces gens-là sont des monstres").
+        if not earlier or post.actor_before(earlier[-1]) or any(post.is_actor(i) for i in range(earlier[-1].end, start)):
             return []
         return [(earlier[-1], "window")]
     return []
+
+
+def _group_anaphor_start(tokens: list[Token], k: int) -> int | None:
+    """Where the pronoun or the words taking up a group that end at token ``k`` start, or None."""
+    if tokens[k].key in SUBJECT_PRONOUNS:
+        return k
+    for words in GROUP_ANAPHORA:
+        start = k - len(words) + 1
+        if start >= 0 and all(tokens[start + i].key == w and tokens[start + i].sent == tokens[k].sent
+                              for i, w in enumerate(words)):
+            return start
+    return None
 
 
 def _has_own_object(post: _Post, h: Match) -> bool:
@@ -1536,7 +1562,12 @@ def _apply_dampeners(
             continue
         wraps = n.start <= hit.start and hit.end <= n.end
         before = n.end <= hit.start and tokens[n.start].clause == clause and hit.start - n.end <= NEGATION_REACH
-        in_predication = m.end <= n.start and n.end <= hit.start and tokens[n.start].sent == sent
+        # "Les Peuls ne sont que des voleurs": between the community and the term, in the clause of one of them
+        # (not "Mon voisin est peul. Je ne lui ferai jamais confiance, ces gens sont des traîtres").
+        in_predication = (
+            m.end <= n.start and n.end <= hit.start and tokens[n.start].sent == sent
+            and clause in (tokens[n.start].clause, tokens[m.start].clause)
+        )
         # "ne déteste pas les Peuls": the negation opens before the term and closes inside it (not when
         # the term starts at the negation's last word: "ne sont pas des humains" is hostile).
         straddles = n.start < hit.start < n.end - 1
@@ -1681,6 +1712,10 @@ def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negatio
             continue
         if _overlaps(v.start, v.end, hit.target.start, hit.target.end):
             continue
+        if _report_ended(post, v.end, hit.start):
+            return None
+        if v.end - v.start == 1 and tokens[v.start].key == "tel" and v.start and tokens[v.start - 1].key in ("can", "could"):
+            continue  # "you can tell they're dirty": what is seen, not what is said
         clause = tokens[v.start].clause
         own = v not in hearsay and _said_by_author(post, v)
         negated = any(
@@ -1694,6 +1729,24 @@ def _embedding_verb(post: _Post, hit: Hit, cues: dict[str, list[Match]], negatio
             return None
         return v
     return None
+
+
+NEW_CLAUSE_SUBJECTS = _keys("je j tu il elle on nous vous ils elles i you he she we they")
+
+
+def _report_ended(post: _Post, start: int, end: int) -> bool:
+    """Has the sentence moved on from what the verb at ``start`` reports by token ``end``? After "but" ("they
+    pretend to be herders but they're all terrorists"; not "mais qu'ils ...", still reported), or after a
+    clause with a subject of its own ("a Tuareg told me he was Malian, I laughed, they're foreigners")."""
+    tokens = post.tokens
+    for i in range(start, end):
+        if tokens[i].key in post.compiled.clause_break:
+            if i + 1 < len(tokens) and tokens[i + 1].key not in ("que", "qu", "that"):
+                return True
+        elif i > start and tokens[i].clause != tokens[i - 1].clause and tokens[i].key in NEW_CLAUSE_SUBJECTS \
+                and any(tokens[k].clause == tokens[i].clause + 1 for k in range(i + 1, end + 1)):
+            return True
+    return False
 
 
 # A quotation of at least this many words around a community is a claim quoted, not a name in scare quotes

@@ -711,3 +711,75 @@ def test_a_real_word_one_letter_from_a_name_is_not_the_name():
     # "peuples" is "peules" with a letter added, and "mature" is "maure": words of their own.
     assert detect_text("Les peuples du Sahel sont des voleurs de temps, disait-il.") == []
     assert detect_text("These mature men are thieves of time.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je ressens un dégoût profond pour les Peuls.",  # hatred named by a noun the author feels
+        "Petit déjà, je haïssais les Peuls.",
+        "Voir des Peuls au marché me soulève le cœur.",
+        "Je n'ai jamais pu blairer les Peuls.",
+        "I have a deep contempt for the Fulani.",
+        "I always despised Fulani.",
+        "I'm disgusted by the sight of Fulani.",
+        "The Fulani in this town fill me with disgust.",
+        "Fulani herders are barely human.",
+    ],
+)
+def test_hatred_disgust_and_contempt_the_author_feels_are_derogation(text):
+    d = _peul(text)
+    assert d is not None and d.score >= THRESHOLD, (text, d)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Je ressens un dégoût profond pour ce qu'on fait subir aux Peuls.",  # the disgust is for what is done
+        "I have a deep contempt for those who attack the Fulani.",
+        "I'm disgusted by the way Fulani are treated.",
+    ],
+)
+def test_disgust_at_what_is_done_to_a_community_is_not_derogation(text):
+    assert not _flagged(text), (text, _peul(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Les Peuls ne méritent aucun respect.",  # what every person deserves, denied
+        "Les Peuls ne méritent pas la nationalité.",
+        "Fulani deserve no mercy.",
+        "Fulani don't deserve citizenship.",
+    ],
+)
+def test_denying_a_community_what_every_person_deserves_is_caught(text):
+    assert _flagged(text), (text, _peul(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Words taking up the group; the negation of another clause does not negate the insult.
+        "Mon voisin est peul. Je ne lui prête plus rien, ces gens sont des voleurs.",
+        "We have a Fulani driver now, and those people are thieves.",
+    ],
+)
+def test_words_taking_up_a_community_named_before_carry_the_insult_to_it(text):
+    assert _flagged(text), (text, _peul(text))
+
+
+def test_words_taking_up_the_attackers_of_a_community_do_not_carry_it():
+    assert not _flagged("Des jihadistes ont attaqué un village peul, ces gens sont des monstres.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A verb of saying no longer reports after "but" or a new clause of the author's.
+        "Fulani say they are herders but they are all thieves.",
+        "You can tell Fulani are liars.",
+    ],
+)
+def test_a_verb_of_saying_reports_only_its_own_clause(text):
+    assert _flagged(text), (text, _peul(text))
