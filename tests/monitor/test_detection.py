@@ -783,3 +783,16 @@ def test_words_taking_up_the_attackers_of_a_community_do_not_carry_it():
 )
 def test_a_verb_of_saying_reports_only_its_own_clause(text):
     assert _flagged(text), (text, _peul(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "« Les Peuls sont des menteurs » : je n'aurais pas dit mieux. On ne peut pas mieux dire.",
+        "Il a dit que les Peuls sont des voleurs. Je partage à 100% ce qu'il a dit.",
+        "He said Fulani are thieves. Couldn't have said it better.",
+        "The mayor said Fulani should leave. 100% agree.",
+    ],
+)
+def test_agreeing_with_reported_hate_makes_it_the_authors(text):
+    assert _flagged(text), (text, _peul(text))

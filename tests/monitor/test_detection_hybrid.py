@@ -562,3 +562,17 @@ def test_others_words_heard_or_read_and_judged_are_not_the_authors(text):
 @pytest.mark.parametrize("text", ["J'ai entendu dire que les Peuls sont des voleurs.", "I heard that Fulani are thieves."])
 def test_a_rumour_passed_on_stays_the_authors(text):
     assert _flagged(text), (text, _best(text))
+
+
+def test_words_against_hate_lower_the_learned_score_when_no_hostile_term_is_aimed(monkeypatch):
+    from monitor.detection import hybrid
+
+    text = "Stereotypes about Fulani herders are everywhere."  # counter-speech vocabulary, no hostile term
+    scaled = _best(text).score
+    monkeypatch.setattr(hybrid, "COUNTER_FACTOR", 1.0)
+    unscaled = _best(text).score
+    assert scaled == pytest.approx(unscaled * 0.8, abs=1e-3)
+    # Agreeing with the words ("so true") keeps the learned score as it is.
+    agreed = "Stereotypes about Fulani herders are everywhere, and so true."
+    monkeypatch.setattr(hybrid, "COUNTER_FACTOR", 0.0)
+    assert _best(agreed).score > 0
