@@ -1622,7 +1622,7 @@ def _apply_dampeners(
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
     for i in dampeners.get("identity", []):
         if i.end <= m.start and m.start - i.end <= 2 and tokens[i.start].sent == tokens[m.start].sent \
-                and all(tokens[k].key in IDENTITY_FILLERS or hit.start <= k < hit.end for k in range(i.end, m.start)) \
+                and all(tokens[k].key in IDENTITY_FILLERS or hit.start <= k < hit.end <= m.start for k in range(i.end, m.start)) \
                 and _speaks_as(post, i):
             note("identity", i)
             break

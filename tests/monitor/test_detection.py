@@ -796,3 +796,20 @@ def test_a_verb_of_saying_reports_only_its_own_clause(text):
 )
 def test_agreeing_with_reported_hate_makes_it_the_authors(text):
     assert _flagged(text), (text, _peul(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm sickened by Fulani, always have been.",  # "I'm ... Fulani" is no identity when the disgust holds both
+        "Fulani traders are liars.",  # who among the community
+        "A Fulani is not a human being.",
+    ],
+)
+def test_disgust_said_with_im_and_who_among_the_community_are_read(text):
+    assert _flagged(text), (text, _peul(text))
+
+
+def test_an_identity_with_an_insult_before_the_name_is_still_the_speakers():
+    d = _peul("I'm a dirty Fulani and proud of it.")
+    assert d is None or "dampener:identity" in _rules(d, "dampener"), d
