@@ -495,6 +495,11 @@ def test_a_negated_verb_of_belief_by_the_author_is_dampened():
         # What the community should receive: protection, respect.
         ("Les Peuls doivent être protégés.", True),
         ("Fulani should not be respected.", False),
+        # Regrets and disappointments denied are praise; what a community brings too.
+        ("Je n'ai jamais regretté de travailler avec des Peuls.", True),
+        ("My Fulani neighbours have never let me down.", True),
+        ("Les Dogons apportent beaucoup à Bandiagara.", True),
+        ("I regret ever trusting the Fulani.", False),
     ],
 )
 def test_a_community_praised_without_negation_or_attack_is_noted(text, praised):
