@@ -658,6 +658,11 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             clause += 1
         quoted = quote_depth > 0 or straight_open or single_open
         start, end = m.start(), m.end()
+        cut = _glued_name_cut(norm, piece, start, end, compiled) if piece.isalpha() and key not in compiled.vocabulary else 0
+        if cut:
+            tokens.append(Token(_squeeze(piece[:cut]), start, start + cut, sent, clause, quoted))
+            tokens.append(Token(_squeeze(piece[cut:]), start + cut, end, sent, clause, quoted))
+            continue
         if piece.isalpha() and len(piece) >= 5 and key not in compiled.vocabulary:
             # Words run together: a lower-case hashtag (#peulsdehors) may be any known words;
             # elsewhere one of them must be a community ("Peulssont des rats") or, when the token
@@ -694,6 +699,25 @@ def _tokenise(norm: Normalised, compiled: Compiled) -> tuple[list[Token], dict[i
             continue
         tokens.append(Token(key, start, end, sent, clause, quoted))
     return _rejoin(norm, tokens, compiled), questions
+
+
+ELIDED = frozenset("nmldsjct")
+
+
+def _glued_name_cut(norm: Normalised, piece: str, start: int, end: int, compiled: Compiled) -> int:
+    """Where to cut a community name from the word the space between them was lost to, or 0: a capital
+    inside the token starts the name ("desPeuls", "TheFulani", "who'sFulani"), or an elided letter follows it
+    ("Peulsn'ont", "P e u l s m'inspire")."""
+    original = norm.original
+    for i in range(1, len(piece)):
+        if original[norm.starts[start + i]].isupper() and original[norm.starts[start + i - 1]].islower():
+            return i if _squeeze(piece[i:]) in compiled.name_words else 0
+    if (
+        len(piece) >= 4 and piece[-1] in ELIDED and end < len(norm.text) and norm.text[end] in "'’"
+        and _squeeze(piece[:-1]) in compiled.name_words
+    ):
+        return len(piece) - 1
+    return 0
 
 
 def _leet_l(norm: Normalised, piece: str, start: int, compiled: Compiled) -> str | None:

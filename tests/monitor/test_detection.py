@@ -818,3 +818,20 @@ def test_disgust_said_with_im_and_who_among_the_community_are_read(text):
 def test_an_identity_with_an_insult_before_the_name_is_still_the_speakers():
     d = _peul("I'm a dirty Fulani and proud of it.")
     assert d is None or "dampener:identity" in _rules(d, "dampener"), d
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il y a desPeuls partout. Ce sont des voleurs.",  # a capital inside the token starts the name
+        "TheFulani are thieves.",
+        "Les Peulsn'ont aucune valeur.",  # an elided letter glued to the name
+        "Les P e u l s n'ont aucune valeur.",
+    ],
+)
+def test_a_name_glued_to_a_neighbouring_word_is_read(text):
+    assert _flagged(text), (text, _peul(text))
+
+
+def test_a_capital_inside_another_word_is_not_a_name():
+    assert detect_text("McDonald est un voleur.") == []
