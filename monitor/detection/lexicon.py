@@ -535,7 +535,7 @@ def _compile(communities_path: Path, lexicon_path: Path) -> Compiled:
     taken_or_word = taken | dictionary
     # Names last: where a slip could be a name or a hostile word, it is read as the name.
     misspelt = _misspellings(hostile_words, taken, min_swap=6, min_delete=8)
-    for form, word in _misspellings(phrase_words, taken_or_word, min_swap=4, min_delete=8).items():
+    for form, word in _misspellings(phrase_words, taken_or_word, min_swap=4, min_delete=6).items():
         misspelt.setdefault(form, word)
     misspelt |= _misspellings(name_words, taken, min_swap=5, min_delete=6, owners=owners)
     for form, word in _misspellings(name_words, taken_or_word, min_swap=None, min_delete=None, owners=owners,

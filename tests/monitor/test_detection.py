@@ -97,6 +97,8 @@ def test_obfuscated_spellings_are_still_caught(text):
         "Je dteeste les Peuls.",
         "Fulaniwomen are worthless.",  # a name glued to a word the lexicon does not know
         "Les Pheuls sont des traîtres.",  # a letter added inside a name
+        "Fulani dserve no respect.",  # a letter dropped from a phrase word of six letters or more
+        "Les Peuls sont des anmaux.",
     ],
 )
 def test_slips_in_the_words_of_a_hostile_phrase_are_still_caught(text):
