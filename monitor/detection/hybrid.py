@@ -79,7 +79,7 @@ PRAISE_FACTOR = 0.6
 # learned score is scaled by this. Measured with 0.6 and 0.8: 0.8 lost nothing on any set; 0.6 lost one
 # sentence of the reviewer holdout.
 COUNTER_FACTOR = 0.8
-COUNTER_SIGNALS = frozenset({"counter_speech", "condemnation"})
+COUNTER_SIGNALS = frozenset({"counter_speech", "condemnation", "quote_comment"})
 # Categories of a flag the lexicon did not explain: a vote of this many nearest hateful exemplars.
 CATEGORY_NEIGHBOURS = 10
 CATEGORY_SECOND_SHARE = 0.4

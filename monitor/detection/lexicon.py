@@ -101,7 +101,7 @@ DAMPENING = {
 }
 # Dampeners that say the hostile words are not the author's own claim (negated, reported under a verb of
 # saying, condemned): the learned parts read words, not scope, so these lower their score too.
-SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embedding", "doers"})
+SCOPE_DAMPENERS = frozenset({"negation", "counter_speech", "condemnation", "embedding", "doers", "quotation"})
 # "people who [keep] attacking [the] Fulani": at most this many words between the doers and the community.
 DOERS_REACH = 5
 # Dampeners that an endorsement ("il a raison", "so true") cancels: the author agrees with the words reported.

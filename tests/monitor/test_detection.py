@@ -799,6 +799,8 @@ def test_a_verb_of_saying_reports_only_its_own_clause(text):
         "Il a dit que les Peuls sont des voleurs. Je partage à 100% ce qu'il a dit.",
         "He said Fulani are thieves. Couldn't have said it better.",
         "The mayor said Fulani should leave. 100% agree.",
+        "« Les Peuls sont des menteurs » : ce n'est pas un cliché, c'est un fait.",
+        "The 'kick the Fulani out' chants at the match make me proud.",
     ],
 )
 def test_agreeing_with_reported_hate_makes_it_the_authors(text):

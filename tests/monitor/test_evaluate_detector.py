@@ -143,8 +143,9 @@ def test_it_refuses_bad_jsonl_lines_with_their_line_number(tmp_path, line, messa
 
 
 def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena():
-    """seeds/eval/dev_set.csv, contrast_set.csv, praise_set.csv, reviewer_set.csv, sahel_posts.csv and
-    short_statements.csv measure the detector honestly only if no sentence of them is trained on."""
+    """seeds/eval/dev_set.csv, contrast_set.csv, praise_set.csv, reviewer_set.csv, sahel_posts.csv,
+    short_statements.csv and functional_probes.csv measure the detector honestly only if no sentence of them
+    is trained on."""
     from collections import Counter
 
     from monitor.communities import seeds_dir
@@ -153,7 +154,9 @@ def test_the_own_dev_set_is_held_out_from_training_and_covers_the_weak_phenomena
 
     cases = cases_read(seeds_dir() / "eval" / "dev_set.csv")
     contrast = [
-        case for name in ("contrast_set", "praise_set", "reviewer_set", "sahel_posts", "short_statements")
+        case for name in (
+            "contrast_set", "praise_set", "reviewer_set", "sahel_posts", "short_statements", "functional_probes",
+        )
         for case in cases_read(seeds_dir() / "eval" / f"{name}.csv")
     ]
     assert len({c.case_id for c in cases + contrast}) == len(cases) + len(contrast)
