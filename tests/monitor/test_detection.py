@@ -699,31 +699,13 @@ def test_not_knowing_a_word_or_having_no_chance_is_not_derogation(text):
 @pytest.mark.parametrize(
     "text",
     [
+        # Hatred said through a negation.
         "There is nothing I hate more than Fulani.",
         "Il n'y a rien que je déteste plus que les Peuls.",
         "Has anyone ever met a Fulani who wasn't a thief?",
         "Quelqu'un a déjà rencontré un Peul qui n'était pas un voleur ?",
-    ],
-)
-def test_hatred_said_through_a_negation_is_derogation(text):
-    d = _peul(text)
-    assert d is not None and d.score >= THRESHOLD, (text, d)
-
-
-def test_hating_those_who_insult_a_community_is_not_derogation():
-    assert not _flagged("Nothing I hate more than people who insult Fulani.")
-
-
-def test_a_real_word_one_letter_from_a_name_is_not_the_name():
-    # "peuples" is "peules" with a letter added, and "mature" is "maure": words of their own.
-    assert detect_text("Les peuples du Sahel sont des voleurs de temps, disait-il.") == []
-    assert detect_text("These mature men are thieves of time.") == []
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Je ressens un dégoût profond pour les Peuls.",  # hatred named by a noun the author feels
+        # Hatred, disgust and contempt the author feels, named by a noun, in the past, or by what it does.
+        "Je ressens un dégoût profond pour les Peuls.",
         "Petit déjà, je haïssais les Peuls.",
         "Voir des Peuls au marché me soulève le cœur.",
         "Je n'ai jamais pu blairer les Peuls.",
@@ -737,6 +719,16 @@ def test_a_real_word_one_letter_from_a_name_is_not_the_name():
 def test_hatred_disgust_and_contempt_the_author_feels_are_derogation(text):
     d = _peul(text)
     assert d is not None and d.score >= THRESHOLD, (text, d)
+
+
+def test_hating_those_who_insult_a_community_is_not_derogation():
+    assert not _flagged("Nothing I hate more than people who insult Fulani.")
+
+
+def test_a_real_word_one_letter_from_a_name_is_not_the_name():
+    # "peuples" is "peules" with a letter added, and "mature" is "maure": words of their own.
+    assert detect_text("Les peuples du Sahel sont des voleurs de temps, disait-il.") == []
+    assert detect_text("These mature men are thieves of time.") == []
 
 
 @pytest.mark.parametrize(
