@@ -6,8 +6,6 @@ tests (French, English, Bambara mixed with French), not taken from any evaluatio
 """
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from monitor.detection import Detection, detection_threshold
@@ -420,19 +418,19 @@ def test_empty_and_blank_posts_yield_nothing():
     assert detect_text("") == [] and detect_text("   \n ") == []
 
 
-def test_it_handles_a_few_thousand_posts_a_second():
-    compiled_rules()  # the one-off parse is not part of the rate
+def test_a_thousand_posts_in_a_row_are_each_read_as_alone():
+    # Speed is measured by bench/detect.py (a ratio against embedding, in the same run), not here: a timing
+    # assertion in a test fails on a busy machine and says nothing about behaviour.
     posts = [
         "Les Peuls ont caché les assaillants de l'aéroport, il faut les chasser de Bamako.",
         "Le prix du sac de riz a encore augmenté au marché de Médine.",
         "Kill every Fulani before they kill us, they are all terrorists.",
         "Coupure d'électricité à Kalaban Coura depuis ce matin #Bamako",
-    ] * 250
-    started = time.perf_counter()
-    for p in posts:
-        detect_text(p)
-    rate = len(posts) / (time.perf_counter() - started)
-    assert rate > 1000, f"{rate:.0f} posts/s"
+    ]
+    alone = [detect_text(p) for p in posts]
+    in_a_row = [detect_text(p) for p in posts * 250]
+    assert all(result == alone[i % len(posts)] for i, result in enumerate(in_a_row))
+    assert [bool(a) and a[0].score >= THRESHOLD for a in alone] == [True, False, True, False]
 
 
 # --- reading like a reviewer: scope of verbs of saying, praise, short-name slips -----------------
