@@ -1368,7 +1368,10 @@ def _targets(post: _Post, h: Match, rule: Rule, communities: list[Mention], gap_
     close = [(m, post.relation(m, h.start, h.end, gap_ok)) for m in same]
     close = [(m, r) for m, r in close if r and r != "sentence" and not _subject_taken_up(post, m, h)]
     if rule.needs != "link":
-        return close or _pronoun_predication(post, h, communities, gap_ok) or _verbless(post, h, communities, gap_ok)
+        return (
+            close or _pronoun_predication(post, h, communities, gap_ok) or _verbless(post, h, communities, gap_ok)
+            or _demonstrative(post, h, communities)
+        )
     # A misspelt name is only trusted when the sentence says what they are
     # ("Pelus sont des rats"); in a looser link it could be any look-alike word.
     misspelt = [(m, r) for m, r in close if m.misspelt]
@@ -1448,6 +1451,41 @@ def _verbless(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int
                 return []
             return [(near[-1] if other < sent else near[0], "window")]
     return []
+
+
+DEMONSTRATIVES = _keys("ces cette cet these those")
+PLURAL_DETERMINERS = _keys("les des ces leurs nos vos the these those their our")
+
+
+def _demonstrative(post: _Post, h: Match, communities: list[Mention]) -> Linked:
+    """"Deux Peuls ont ouvert une pharmacie, boycottez ces escrocs.": a demonstrative before the term points
+    back at the community named before it, in its sentence or the one before, unless an actor or another
+    group is named before ("Des bandits ont volé le bétail des Peuls, ces voleurs ...")."""
+    tokens = post.tokens
+    k = h.start - 1
+    if k < 0 or tokens[k].key not in DEMONSTRATIVES:
+        return []
+    sent = tokens[h.start].sent
+    earlier = [m for m in communities if not m.misspelt and m.end <= k and sent - tokens[m.start].sent in (0, 1)]
+    if not earlier:
+        return []
+    m = earlier[-1]
+    first = next(i for i, t in enumerate(tokens) if t.sent == tokens[m.start].sent)
+    if (
+        post.actor_before(m) or any(post.is_actor(i) for i in range(m.end, k))
+        or _plural_noun_between(post, first, m.start) or _plural_noun_between(post, m.end, k)
+    ):
+        return []
+    return [(m, "window")]
+
+
+def _plural_noun_between(post: _Post, start: int, end: int) -> bool:
+    """Is another group named between tokens ``start`` and ``end`` ("des bandits ont volé ...")?"""
+    tokens = post.tokens
+    return any(
+        tokens[i].key in PLURAL_DETERMINERS and tokens[i + 1].key.isalpha() and tokens[i + 1].key[-1] in "sx"
+        for i in range(start, end - 1)
+    )
 
 
 def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_ok: set[int]) -> Linked:
@@ -1580,7 +1618,10 @@ def _apply_dampeners(
     def note(kind: str, match: Match) -> None:
         found.append((kind, tokens[match.start].start, tokens[match.end - 1].end))
 
-    for n in negations:
+    # "Je refuse de travailler avec ces terroristes", "I won't let those savages near my kids": what a
+    # demonstrative names is presupposed, and a negation of the verb does not take it back.
+    presupposed = hit.start > 0 and tokens[hit.start - 1].key in DEMONSTRATIVES
+    for n in [] if presupposed else negations:
         inside = _inside(n.start, n.end, hit.start, hit.end)
         if inside and hit.negative:
             continue

@@ -829,3 +829,19 @@ def test_a_name_glued_to_a_neighbouring_word_is_read(text):
 
 def test_a_capital_inside_another_word_is_not_a_name():
     assert detect_text("McDonald est un voleur.") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deux Peuls ont ouvert une boutique à Ségou, boycottez ces escrocs.",  # a demonstrative points back
+        "A Fulani family moved in next door, I won't let those savages near my kids.",  # and survives the negation
+    ],
+)
+def test_an_insult_with_a_demonstrative_points_back_at_the_community(text):
+    assert _flagged(text), (text, _peul(text))
+
+
+def test_a_demonstrative_insult_after_another_group_is_not_aimed_at_the_community():
+    assert not _flagged("Le JNIM a brûlé les champs des Peuls, ces criminels.")
+    assert not _flagged("Des bandits ont attaqué des Peuls à Mopti, ces voleurs.")
