@@ -1471,12 +1471,15 @@ def _demonstrative(post: _Post, h: Match, communities: list[Mention]) -> Linked:
         return []
     m = earlier[-1]
     first = next(i for i, t in enumerate(tokens) if t.sent == tokens[m.start].sent)
-    if (
-        post.actor_before(m) or any(post.is_actor(i) for i in range(m.end, k))
-        or _plural_noun_between(post, first, m.start) or _plural_noun_between(post, m.end, k)
-    ):
+    if _actor_around(post, m, k) or _plural_noun_between(post, first, m.start) or _plural_noun_between(post, m.end, k):
         return []
     return [(m, "window")]
+
+
+def _actor_around(post: _Post, m: Mention, end: int) -> bool:
+    """Is an actor named before mention ``m`` in its sentence, or between it and token ``end``? Words that take
+    up a group then take up the actor ("Le JNIM a attaqué les Peuls, ces lâches")."""
+    return post.actor_before(m) or any(post.is_actor(i) for i in range(m.end, end))
 
 
 def _plural_noun_between(post: _Post, start: int, end: int) -> bool:
@@ -1513,7 +1516,7 @@ def _pronoun_predication(post: _Post, h: Match, communities: list[Mention], gap_
         # "Le JNIM ne représente pas les Peuls. Ce sont des assassins.": the pronoun takes up the subject,
         # the actor named first, not the community after it; nor the actor named after it ("les Peuls
         # attaqués par les bandits, ces gens-là sont des monstres").
-        if not earlier or post.actor_before(earlier[-1]) or any(post.is_actor(i) for i in range(earlier[-1].end, start)):
+        if not earlier or _actor_around(post, earlier[-1], start):
             return []
         return [(earlier[-1], "window")]
     return []
@@ -1682,7 +1685,7 @@ def _apply_dampeners(
                 found.append(("rhetorical", q, q + 1))
     if quoted and sum(1 for t in tokens if not t.quoted) >= 3:
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
-    elif not quoted and tokens[m.start].quoted and _quotation_length(tokens, m.start) >= QUOTED_CLAIM:
+    elif not quoted and _quoted_run(tokens, m.start) >= QUOTED_CLAIM:
         # "Statements like 'Fulani are scum' have no place here": the words outside are about the quoted claim.
         found.append(("quotation", tokens[hit.start].start, tokens[hit.end - 1].end))
     for i in dampeners.get("identity", []):
@@ -1817,16 +1820,6 @@ def _report_ended(post: _Post, start: int, end: int) -> bool:
 # A quotation of at least this many words around a community is a claim quoted, not a name in scare quotes
 # (« Peuls » sont des rats).
 QUOTED_CLAIM = 3
-
-
-def _quotation_length(tokens: list[Token], k: int) -> int:
-    """How many words the quotation holding token ``k`` has."""
-    a = b = k
-    while a > 0 and tokens[a - 1].quoted:
-        a -= 1
-    while b + 1 < len(tokens) and tokens[b + 1].quoted:
-        b += 1
-    return b - a + 1
 
 
 def _doers(post: _Post, hit: Hit, cues: dict[str, list[Match]]) -> Match | None:
